@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * The `shoal` binary. `shoal start` runs a node until SIGTERM/SIGINT and prints
+ * one `ready {json}` line on stdout once it serves (logs go to stderr, so
+ * scripts can wait on stdout alone). A second signal exits at once.
+ */
+import { readFileSync } from 'node:fs';
+import { isShoalError } from '@shoal/protocol';
+import { pino } from 'pino';
+import { createHttpServer } from '../server/http-server.js';
+import { LocalCache } from '../store/local-cache.js';
+import { parseStartOptions, startHelp } from './start-options.js';
+
+const USAGE = `Usage: shoal <command> [options]
+
+Commands:
+  start        start a node (shoal start --help for its options)
+
+Options:
+  --help       this text
+  --version    print the version
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+async function start(argv: string[]): Promise<void> {
+  if (argv.includes('--help')) {
+    process.stdout.write(startHelp());
+    return;
+  }
+  const options = parseStartOptions(argv, process.env);
+  const logger = pino({ level: options.logLevel, name: 'shoal' }, pino.destination(2));
+  const cache = new LocalCache({
+    memory: options.memory,
+    ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
+    eviction: options.eviction,
+  });
+  const app = await createHttpServer({ cache, logger, maxBodyBytes: options.maxBodyBytes, version: version() });
+  await app.listen({ host: options.host, port: options.port });
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const ready = {
+    address: `${options.host}:${port}`,
+    http: `http://${hostForUrl}:${port}`,
+    api: `http://${hostForUrl}:${port}/v1`,
+    pid: process.pid,
+    version: version(),
+  };
+  process.stdout.write(`ready ${JSON.stringify(ready)}\n`);
+  logger.info(ready, 'shoal node serving');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => process.exit(1), 10_000);
+    timer.unref();
+    app
+      .close()
+      .then(() => {
+        cache.close();
+        logger.flush();
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (command === 'start') return start(rest);
+  throw new Error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`shoal: ${isShoalError(err) ? `${err.message} (${err.code})` : (err as Error).message}\n`);
+  process.exit(2);
+});

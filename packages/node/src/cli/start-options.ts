@@ -1,0 +1,129 @@
+/**
+ * Options of `shoal start`, from flags, SHOAL_* environment variables and an
+ * optional JSON config file (flags win over env, env over file, file over
+ * defaults). Every value is validated here with a message naming the flag, so
+ * a typo fails at start, not at the first request.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseBytes, ShoalError } from '@shoal/protocol';
+import type { EvictionPolicyName } from '../eviction/eviction-policy.js';
+
+/** Resolved options of a started node. */
+export interface StartOptions {
+  host: string;
+  port: number;
+  memory: number;
+  maxEntries: number | undefined;
+  eviction: EvictionPolicyName;
+  maxBodyBytes: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Flag name, its environment variable, and how to read it. */
+const FLAGS = {
+  host: { env: 'SHOAL_HOST', type: 'string', help: 'address to listen on (default 127.0.0.1)' },
+  port: { env: 'SHOAL_PORT', type: 'string', help: 'port; 0 picks a free one (default 7400)' },
+  memory: { env: 'SHOAL_MEMORY', type: 'string', help: "memory budget, bytes or '256mb' (default 256mb)" },
+  'max-entries': { env: 'SHOAL_MAX_ENTRIES', type: 'string', help: 'most entries kept (default: memory only)' },
+  eviction: { env: 'SHOAL_EVICTION', type: 'string', help: 'lru | lfu | tinylfu (default tinylfu)' },
+  'max-body': { env: 'SHOAL_MAX_BODY', type: 'string', help: "largest HTTP request body (default '16mb')" },
+  'log-level': {
+    env: 'SHOAL_LOG_LEVEL',
+    type: 'string',
+    help: 'fatal|error|warn|info|debug|trace|silent (default info)',
+  },
+  config: { env: 'SHOAL_CONFIG', type: 'string', help: 'JSON file with any of these options (camelCase keys)' },
+} as const;
+
+type FlagName = keyof typeof FLAGS;
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const POLICIES = ['lru', 'lfu', 'tinylfu'] as const;
+
+/** The `--help` text of `shoal start`. */
+export function startHelp(): string {
+  const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(12)} ${f.help} [${f.env}]`);
+  return `Usage: shoal start [options]\n\nStarts a Shoal node.\n\nOptions:\n${lines.join('\n')}\n  --help         this text\n`;
+}
+
+function invalid(flag: string, message: string): ShoalError {
+  return new ShoalError('SHOAL_CONFIG_INVALID', `--${flag}: ${message}`, { option: flag });
+}
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/** Parses `shoal start` arguments (after the command word) and the environment. */
+export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): StartOptions {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new ShoalError('SHOAL_CONFIG_INVALID', (err as Error).message.replace(/\. To specify.*$/s, ''), {});
+  }
+  const raw = new Map<FlagName, string>();
+  const configPath = (parsed.values.config as string | undefined) ?? env.SHOAL_CONFIG;
+  if (configPath !== undefined) {
+    let file: Record<string, unknown>;
+    try {
+      file = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw invalid('config', `cannot read ${configPath}: ${(err as Error).message}`);
+    }
+    for (const [key, value] of Object.entries(file)) {
+      const flag = (Object.keys(FLAGS) as FlagName[]).find((f) => camel(f) === key || f === key);
+      if (flag === undefined || flag === 'config') throw invalid('config', `unknown option ${JSON.stringify(key)}`);
+      raw.set(flag, String(value));
+    }
+  }
+  for (const [flag, spec] of Object.entries(FLAGS) as [FlagName, (typeof FLAGS)[FlagName]][]) {
+    const fromEnv = env[spec.env];
+    if (fromEnv !== undefined && fromEnv !== '') raw.set(flag, fromEnv);
+    const fromFlag = parsed.values[flag];
+    if (typeof fromFlag === 'string') raw.set(flag, fromFlag);
+  }
+  return resolve(raw);
+}
+
+function resolve(raw: Map<FlagName, string>): StartOptions {
+  const host = raw.get('host') ?? '127.0.0.1';
+  if (host.length === 0) throw invalid('host', 'must not be empty');
+  const portText = raw.get('port') ?? '7400';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw invalid('port', `${portText} is not a port (0-65535)`);
+  const bytes = (flag: FlagName, fallback: string) => {
+    try {
+      return parseBytes(raw.get(flag) ?? fallback, `--${flag}`);
+    } catch (err) {
+      throw new ShoalError('SHOAL_CONFIG_INVALID', (err as Error).message, { option: flag });
+    }
+  };
+  const memory = bytes('memory', '256mb');
+  if (memory === 0) throw invalid('memory', 'must be larger than 0');
+  const maxEntriesText = raw.get('max-entries');
+  const maxEntries = maxEntriesText === undefined ? undefined : Number(maxEntriesText);
+  if (maxEntries !== undefined && (!/^\d+$/.test(maxEntriesText as string) || maxEntries < 1)) {
+    throw invalid('max-entries', `${maxEntriesText} is not a positive integer`);
+  }
+  const eviction = raw.get('eviction') ?? 'tinylfu';
+  if (!(POLICIES as readonly string[]).includes(eviction)) {
+    throw invalid('eviction', `${eviction} is not one of ${POLICIES.join(', ')}`);
+  }
+  const logLevel = raw.get('log-level') ?? 'info';
+  if (!(LEVELS as readonly string[]).includes(logLevel)) {
+    throw invalid('log-level', `${logLevel} is not one of ${LEVELS.join(', ')}`);
+  }
+  return {
+    host,
+    port,
+    memory,
+    maxEntries,
+    eviction: eviction as EvictionPolicyName,
+    maxBodyBytes: bytes('max-body', '16mb'),
+    logLevel: logLevel as StartOptions['logLevel'],
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The HTTP API of a node (fastify), versioned under /v1. Every error leaves as
+ * JSON `{ code, message, details? }` with the status the error registry gives
+ * its code, including fastify's own errors (bad body, body too large, no route),
+ * so HTTP clients in any language see the same SHOAL_* codes as library users.
+ */
+import { isShoalError, ShoalError } from '@shoal/protocol';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { LocalCache } from '../store/local-cache.js';
+import { keysRoutes } from './keys-routes.js';
+
+/** What the HTTP server serves and how. */
+export interface HttpServerOptions {
+  cache: LocalCache;
+  logger?: Logger;
+  /** Largest request body in bytes (values above it get 413). */
+  maxBodyBytes: number;
+  /** Reported by /health and /v1/node. */
+  version: string;
+}
+
+function toShoalError(err: FastifyError): ShoalError {
+  if (isShoalError(err)) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ShoalError('SHOAL_VALUE_TOO_LARGE', err.message);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ShoalError('SHOAL_KEY_INVALID', err.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ShoalError('SHOAL_HTTP_MEDIA_TYPE', err.message);
+    default:
+      if (err.validation !== undefined || (err.statusCode !== undefined && err.statusCode < 500)) {
+        return new ShoalError('SHOAL_ARGUMENT_INVALID', err.message);
+      }
+      throw err;
+  }
+}
+
+/** Builds the fastify app (not listening yet: the caller listens, or shares it with WebSocket endpoints). */
+export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.maxBodyBytes,
+    // keys reach 1024 UTF-8 bytes by default, up to 3x that percent-encoded; the cache judges them
+    maxParamLength: 8192,
+    // unknown query parameters are an error, not silently dropped
+    ajv: { customOptions: { removeAdditional: false } },
+    // per-request log lines would cost more than the cache operations they describe
+    logController: new LogController({ disableRequestLogging: true }),
+  }) as unknown as FastifyInstance;
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer', bodyLimit: options.maxBodyBytes },
+    (_req, body, done) => done(null, body),
+  );
+  app.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: options.maxBodyBytes }, (_req, body, done) =>
+    done(null, body),
+  );
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    let shoal: ShoalError;
+    try {
+      shoal = toShoalError(err);
+    } catch {
+      request.log.error({ err }, 'unexpected error');
+      return reply.status(500).send({ code: 'SHOAL_INTERNAL', message: 'internal error' });
+    }
+    if (shoal.status >= 500) request.log.error({ err }, shoal.message);
+    return reply.status(shoal.status).send(shoal.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const err = new ShoalError('SHOAL_HTTP_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`);
+    return reply.status(err.status).send(err.toJSON());
+  });
+  app.get('/health', async () => ({ status: 'ok', version: options.version }));
+  app.get('/v1/stats', async () => options.cache.stats());
+  await app.register(keysRoutes, { prefix: '/v1/keys', cache: options.cache });
+  return app;
+}
