@@ -32,6 +32,15 @@ export const ERROR_CODES = {
   SHOAL_KEY_NOT_FOUND: { message: 'no such key', status: 404, retryable: false },
   SHOAL_HTTP_ROUTE_NOT_FOUND: { message: 'no such route', status: 404, retryable: false },
   SHOAL_HTTP_MEDIA_TYPE: { message: 'unsupported content type', status: 415, retryable: false },
+  SHOAL_PROTOCOL_INVALID: { message: 'malformed frame or message', status: 400, retryable: false },
+  SHOAL_PROTOCOL_FRAME_TOO_LARGE: { message: 'frame exceeds maxFrameBytes', status: 413, retryable: false },
+  SHOAL_PROTOCOL_UNKNOWN_KIND: { message: 'unknown message kind', status: 400, retryable: false },
+  SHOAL_AUTH_FAILED: { message: 'authentication failed', status: 401, retryable: false },
+  SHOAL_TRANSPORT_TIMEOUT: { message: 'the peer did not answer in time', status: 504, retryable: true },
+  SHOAL_TRANSPORT_UNAVAILABLE: { message: 'the peer cannot be reached', status: 503, retryable: true },
+  SHOAL_TRANSPORT_CLOSED: { message: 'the transport has been closed', status: 503, retryable: true },
+  SHOAL_TRANSPORT_BACKPRESSURE: { message: 'too many requests in flight to the peer', status: 503, retryable: true },
+  SHOAL_INTERNAL: { message: 'internal error', status: 500, retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A registered error code. */

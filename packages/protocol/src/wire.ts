@@ -1,0 +1,69 @@
+/**
+ * Shoal's wire frames, shared by node and client. One WebSocket binary message
+ * is one frame: a msgpack array of messages, so everything one tick sends to a
+ * peer costs one system call.
+ *
+ *   frame   = [ message, ... ]                    1 .. maxMessagesPerFrame
+ *   message = [ kind, id, body ]                  kind, id: non-negative integers
+ *             kind 0 = reply-ok   (id = request id, body = result)
+ *             kind 1 = reply-error(id = request id, body = { code, message, details? })
+ *             kind >= 2 = a request (id > 0 wants a reply; id 0 is one-way)
+ */
+import { Packr } from 'msgpackr';
+import { ShoalError } from './errors.js';
+
+/** Message kind numbers. Append only: the numbers are part of the protocol. */
+export const MessageKind = {
+  ReplyOk: 0,
+  ReplyError: 1,
+  /** Membership traffic; the body is a membership message. */
+  Membership: 2,
+  /** Cache operation routed to a partition owner: body [op, partition, tableVersion, hops, args]. */
+  CacheOp: 3,
+  /** Replication of entries from a primary to a replica. */
+  Replicate: 4,
+  /** Rebalancing: stream part of a partition from an old owner. */
+  MigratePull: 5,
+  /** Anti-entropy: digests of a partition's entries. */
+  Digest: 6,
+} as const;
+
+/** A decoded message: [kind, id, body]. */
+export type WireMessage = [kind: number, id: number, body: unknown];
+
+// Plain msgpack (no records extension): any msgpack library in any language can read frames.
+const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+
+/** Encodes messages into one frame. */
+export function encodeFrame(messages: readonly WireMessage[]): Buffer {
+  return packr.pack(messages);
+}
+
+/**
+ * Decodes and checks a frame. Throws SHOAL_PROTOCOL_INVALID for anything that
+ * is not an array of 1..maxMessages [kind, id, body] messages.
+ */
+export function decodeFrame(frame: Uint8Array, maxMessages = 100_000): WireMessage[] {
+  let decoded: unknown;
+  try {
+    decoded = packr.unpack(frame);
+  } catch (err) {
+    throw new ShoalError('SHOAL_PROTOCOL_INVALID', `frame does not decode: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(decoded) || decoded.length === 0 || decoded.length > maxMessages) {
+    throw new ShoalError('SHOAL_PROTOCOL_INVALID', `a frame is an array of 1..${maxMessages} messages`);
+  }
+  for (const message of decoded) {
+    if (
+      !Array.isArray(message) ||
+      message.length !== 3 ||
+      !Number.isSafeInteger(message[0]) ||
+      message[0] < 0 ||
+      !Number.isSafeInteger(message[1]) ||
+      message[1] < 0
+    ) {
+      throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a message is [kind, id, body] with integer kind and id');
+    }
+  }
+  return decoded as WireMessage[];
+}
