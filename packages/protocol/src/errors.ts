@@ -41,6 +41,16 @@ export const ERROR_CODES = {
   SHOAL_TRANSPORT_CLOSED: { message: 'the transport has been closed', status: 503, retryable: true },
   SHOAL_TRANSPORT_BACKPRESSURE: { message: 'too many requests in flight to the peer', status: 503, retryable: true },
   SHOAL_INTERNAL: { message: 'internal error', status: 500, retryable: true },
+  SHOAL_CLUSTER_NOT_OWNER: { message: 'this node does not own the partition', status: 421, retryable: true },
+  SHOAL_CLUSTER_TOO_SMALL: {
+    message: 'fewer members than minClusterSize: writes refused',
+    status: 503,
+    retryable: true,
+  },
+  SHOAL_CLUSTER_INCOMPATIBLE: { message: 'the peer belongs to an incompatible cluster', status: 409, retryable: false },
+  SHOAL_REPLICATION_QUORUM: { message: 'not enough replicas acknowledged the write', status: 503, retryable: true },
+  SHOAL_NODE_CLOSED: { message: 'the node has been closed', status: 503, retryable: false },
+  SHOAL_REQUEST_TIMEOUT: { message: 'the request did not complete within its timeout', status: 504, retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A registered error code. */

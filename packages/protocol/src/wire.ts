@@ -26,6 +26,14 @@ export const MessageKind = {
   MigratePull: 5,
   /** Anti-entropy: digests of a partition's entries. */
   Digest: 6,
+  /** Fetch the replica records of some keys (read repair, reads during migration). */
+  Records: 7,
+  /** One page of a node-local scan (cluster-wide scan walks the nodes). */
+  Scan: 8,
+  /** Rebalancing: a new owner finished receiving partitions; old owners may drop them. */
+  MigrateDone: 9,
+  /** Node-local statistics (cluster-wide stats). */
+  Stats: 10,
 } as const;
 
 /** A decoded message: [kind, id, body]. */

@@ -668,6 +668,23 @@ export class LocalCache {
     return true;
   }
 
+  /** Version and writer of the entry at `key` (no copy of the value), or undefined. */
+  versionOf(key: string): { version: number; origin: string } | undefined {
+    const slot = this.liveSlot(key);
+    if (slot === undefined) return undefined;
+    return { version: this.versions[slot] as number, origin: this.originIds[this.origins[slot] as number] as string };
+  }
+
+  /** A fresh version from this cache's hybrid clock (for tombstones the replication layer keeps). */
+  nextVersion(): number {
+    return this.hlc.next();
+  }
+
+  /** Moves this cache's clock past a version seen elsewhere. */
+  observeVersion(version: number): void {
+    this.hlc.observe(version);
+  }
+
   // ---------------------------------------------------------------- internals
 
   /** Slot of `key` if it exists and has not expired (an expired one is freed on the way). */

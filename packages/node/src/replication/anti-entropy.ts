@@ -1,0 +1,144 @@
+/**
+ * Periodic repair of copies that diverged despite replication (a replica that
+ * was paused, restarted, or missed a fan-out): for every co-owner, compare
+ * per-partition digests of (key, version, writer); for each partition that
+ * differs, pull the peer's records and push ours, both applied last-writer-wins,
+ * so both sides end with the newest version of every key and every tombstone.
+ * Also run at once, for one peer, when that peer rejoins.
+ */
+import { MessageKind, ShoalError } from '@shoal/protocol';
+import type { PeerTransport } from '../transport/peer-transport.js';
+import type { ClusterView } from './cluster-view.js';
+import type { ReplicaRecord, ReplicaStore } from './replica-store.js';
+import { isRecord } from './replica-store.js';
+
+/** Digest body: [partitions, digests]. Reply: the partitions whose digests differ. */
+export type DigestBody = [partitions: number[], digests: number[]];
+
+/** Settings of anti-entropy. */
+export interface AntiEntropyOptions {
+  /** Time between passes, in ms (0 = only on demand). */
+  intervalMs: number;
+  /** Records per page when repairing. */
+  pageSize: number;
+  timeoutMs: number;
+  onRepair?: (detail: { peer: string; partitions: number }) => void;
+}
+
+/** Compares and repairs partition copies with co-owners. */
+export class AntiEntropy {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  /** Partitions repaired since start (for stats and tests). */
+  repairedPartitions = 0;
+
+  constructor(
+    private readonly store: ReplicaStore,
+    private readonly view: ClusterView,
+    private readonly transport: PeerTransport,
+    private readonly options: AntiEntropyOptions,
+    private readonly ownedTable: () => readonly (readonly string[])[],
+  ) {
+    transport.handle(MessageKind.Digest, (body) => this.compare(body));
+  }
+
+  /** Starts the periodic passes. */
+  start(): void {
+    if (this.options.intervalMs <= 0 || this.timer !== undefined) return;
+    this.timer = setInterval(() => {
+      this.runOnce().catch(() => {});
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass with every co-owner (or only `peer`). Returns partitions repaired. */
+  async runOnce(peer?: string): Promise<number> {
+    if (this.running) return 0;
+    this.running = true;
+    try {
+      const shared = this.sharedPartitions();
+      let repaired = 0;
+      for (const [id, partitions] of shared) {
+        if (peer !== undefined && id !== peer) continue;
+        repaired += await this.syncWith(id, partitions).catch(() => 0);
+      }
+      this.repairedPartitions += repaired;
+      return repaired;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** co-owner id -> partitions both this node and it own (skipping ones still syncing). */
+  private sharedPartitions(): Map<string, number[]> {
+    const self = this.view.selfId;
+    const shared = new Map<string, number[]>();
+    const table = this.ownedTable();
+    for (let p = 0; p < table.length; p++) {
+      const owners = table[p] ?? [];
+      if (!owners.includes(self) || this.view.isSyncing(p)) continue;
+      for (const id of owners) {
+        if (id === self) continue;
+        const list = shared.get(id) ?? [];
+        list.push(p);
+        shared.set(id, list);
+      }
+    }
+    return shared;
+  }
+
+  private async syncWith(peer: string, partitions: number[]): Promise<number> {
+    const address = this.view.addressOf(peer);
+    if (address === undefined || partitions.length === 0) return 0;
+    const digests = this.store.digests(new Set(partitions));
+    const body: DigestBody = [partitions, partitions.map((p) => digests.get(p) ?? 0)];
+    const differing = (await this.transport.request(
+      address,
+      MessageKind.Digest,
+      body,
+      this.options.timeoutMs,
+    )) as number[];
+    if (!Array.isArray(differing) || differing.length === 0) return 0;
+    const set = new Set(differing.filter((p) => partitions.includes(p)));
+    // pull theirs
+    let cursor = 0;
+    do {
+      const page = (await this.transport.request(
+        address,
+        MessageKind.MigratePull,
+        [[...set], cursor, this.options.pageSize],
+        this.options.timeoutMs,
+      )) as { items: [string, ReplicaRecord][]; cursor: number };
+      for (const [key, record] of page.items) if (isRecord(record)) this.store.apply(key, record);
+      cursor = page.cursor;
+    } while (cursor !== 0);
+    // push ours
+    cursor = 0;
+    do {
+      const page = this.store.scanPartitions(set, cursor, this.options.pageSize);
+      if (page.items.length > 0) {
+        await this.transport.request(address, MessageKind.Replicate, [-1, page.items], this.options.timeoutMs);
+      }
+      cursor = page.cursor;
+    } while (cursor !== 0);
+    this.options.onRepair?.({ peer, partitions: set.size });
+    return set.size;
+  }
+
+  private compare(body: unknown): number[] {
+    if (!Array.isArray(body) || body.length !== 2 || !Array.isArray(body[0]) || !Array.isArray(body[1])) {
+      throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a digest request is [partitions, digests]');
+    }
+    const [partitions, theirs] = body as DigestBody;
+    if (partitions.length !== theirs.length || !partitions.every((p) => Number.isInteger(p))) {
+      throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'digest lists differ in length');
+    }
+    const ours = this.store.digests(new Set(partitions));
+    return partitions.filter((p, i) => (ours.get(p) ?? 0) !== theirs[i]);
+  }
+}
