@@ -1,0 +1,8 @@
+/**
+ * Every scenario `pnpm bench` knows, in the order it runs them. To add one,
+ * write `scenarios/<name>.ts` exporting a `Scenario` and append it here.
+ */
+import type { Scenario } from '../scenario.js';
+import { store } from './store.js';
+
+export const SCENARIOS: readonly Scenario[] = [store];
