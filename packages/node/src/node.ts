@@ -1,0 +1,444 @@
+/**
+ * A Shoal node: composes the store, ring, membership, transport, replication
+ * and routing into one object. `createNode` listens on one port (HTTP health
+ * and the `/peer` WebSocket endpoint), joins through the seeds, and keeps the
+ * partition table in step with membership: every change of the live member set
+ * recomputes the owners of every partition (the same pure function on every
+ * node) and hands the difference to the rebalancer.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
+import { ClusterCache } from './cluster/cluster-cache.js';
+import { isLive, type Member, type MemberState } from './membership/member.js';
+import { Membership } from './membership/membership.js';
+import { localConfig, type MembershipConfigOptions, wanConfig } from './membership/membership-config.js';
+import { type MembershipMessage, validateMembershipMessage } from './membership/membership-messages.js';
+import { type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from './node-options.js';
+import { AntiEntropy } from './replication/anti-entropy.js';
+import type { ClusterView } from './replication/cluster-view.js';
+import { Rebalancer } from './replication/rebalancer.js';
+import { ReplicaStore } from './replication/replica-store.js';
+import { Replicator } from './replication/replicator.js';
+import { computeOwners } from './ring/compute-owners.js';
+import { createXxHash32, type HashFunction } from './ring/hash.js';
+import { Partitioner } from './ring/partitioner.js';
+import { type CacheStats, LocalCache } from './store/local-cache.js';
+import { PeerTransport } from './transport/peer-transport.js';
+
+/** A member as `node.members()` reports it. */
+export interface MemberInfo {
+  id: string;
+  address: string;
+  state: MemberState;
+}
+
+/** Events of a node. */
+export type NodeEventMap = {
+  'member-join': [member: MemberInfo];
+  'member-leave': [member: MemberInfo];
+  'member-dead': [member: MemberInfo];
+  'rebalance-start': [detail: { tableVersion: number; partitions: number }];
+  'rebalance-end': [detail: { tableVersion: number; partitions: number }];
+  /** Something worth a log line (refused handshake, failed migration page, ...). */
+  warning: [message: string, details: Record<string, unknown>];
+};
+
+/** The partition table as this node sees it. */
+export interface PartitionTableInfo {
+  version: number;
+  partitionCount: number;
+  replicas: number;
+  /** Owners per partition, primary first. */
+  owners: readonly (readonly string[])[];
+}
+
+const toInfo = (m: Member): MemberInfo => ({ id: m.id, address: m.address, state: m.state });
+
+/** One Shoal node. Create with `createNode`. */
+export class ShoalNode extends EventEmitter<NodeEventMap> {
+  /** This node's id. */
+  readonly id: string;
+  /** 'host:port' actually bound (and advertised unless advertiseAddress was given). */
+  readonly address: string;
+  /** The cluster-wide cache: every LocalCache operation, async. */
+  readonly cache: ClusterCache;
+  /** The options in force. */
+  readonly options: ResolvedNodeOptions;
+  /** This node's own store (its share of the keyspace): for metrics and tests. */
+  readonly localCache: LocalCache;
+
+  private table: string[][] = [];
+  private previousTable: string[][] = [];
+  private tableVersion = 0;
+  private recomputeScheduled = false;
+  private excludeSelf = false;
+  private started = false; // no table until joined: a table of one would claim every partition
+  private closing: Promise<void> | undefined;
+  private readonly housekeeping: NodeJS.Timeout;
+
+  /** @internal use createNode */
+  constructor(
+    options: ResolvedNodeOptions,
+    address: string,
+    private readonly server: Server,
+    private readonly partitioner: Partitioner,
+    private readonly hash: HashFunction,
+    private readonly store: ReplicaStore,
+    private readonly transport: PeerTransport,
+    private readonly membership: Membership,
+  ) {
+    super();
+    this.options = options;
+    this.id = options.nodeId;
+    this.address = address;
+    this.localCache = store.cache;
+    const view = this.view();
+    const replicator = new Replicator(store, view, transport, {
+      writeConsistency: options.writeConsistency,
+      readConsistency: options.readConsistency,
+      replicationTimeoutMs: Math.min(options.requestTimeoutMs, 5000),
+      minClusterSize: options.minClusterSize,
+    });
+    this.rebalancer = new Rebalancer(store, view, transport, {
+      pageSize: 1000,
+      pageTimeoutMs: 10_000,
+      onPass: (event, detail) => this.emit(event === 'start' ? 'rebalance-start' : 'rebalance-end', detail),
+      onWarning: (message, details) => this.warn(message, details),
+    });
+    this.antiEntropy = new AntiEntropy(
+      store,
+      view,
+      transport,
+      { intervalMs: options.antiEntropyIntervalMs, pageSize: 1000, timeoutMs: 10_000 },
+      () => this.table,
+    );
+    this.cache = new ClusterCache(
+      view,
+      transport,
+      replicator,
+      {
+        requestTimeoutMs: options.requestTimeoutMs,
+        maxHops: 3,
+        maxKeyBytes: store.cache.options.maxKeyBytes,
+        maxValueBytes: store.cache.options.maxValueBytes,
+      },
+      (scan) => store.cache.scan(scan),
+      () =>
+        this.liveMembers()
+          .map((m) => ({ id: m.id, address: m.address }))
+          .sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+    transport.handle(MessageKind.Stats, () => store.cache.stats());
+    membership.on('member-join', (m) => {
+      this.emit('member-join', toInfo(m));
+      this.scheduleRecompute();
+      // a member back from the dead (or a fast restart) may hold diverged copies: repair now
+      this.antiEntropy.runOnce(m.id).catch(() => {});
+    });
+    membership.on('member-leave', (m) => {
+      this.emit('member-leave', toInfo(m));
+      this.scheduleRecompute();
+    });
+    membership.on('member-dead', (m) => {
+      this.emit('member-dead', toInfo(m));
+      this.scheduleRecompute();
+    });
+    membership.on('member-update', () => this.scheduleRecompute());
+    this.housekeeping = setInterval(() => this.store.purgeTombstones(), 10_000);
+    this.housekeeping.unref();
+    this.antiEntropy.start();
+  }
+
+  private readonly rebalancer: Rebalancer;
+  private readonly antiEntropy: AntiEntropy;
+
+  /** Every member this node knows, itself included, with its state. */
+  members(): MemberInfo[] {
+    return this.membership.members().map(toInfo);
+  }
+
+  /** The partition table in force here. */
+  partitionTable(): PartitionTableInfo {
+    return {
+      version: this.tableVersion,
+      partitionCount: this.partitioner.partitionCount,
+      replicas: this.options.replicas,
+      owners: this.table,
+    };
+  }
+
+  /** Rebalancing state: partitions still arriving here, and partitions waiting for their new owners. */
+  rebalanceStatus(): { syncing: number; handingOff: number; running: boolean } {
+    return this.rebalancer.status();
+  }
+
+  /** This node's store counters plus cluster-wide totals gathered from every live member. */
+  async stats(): Promise<{
+    node: CacheStats;
+    cluster: Pick<
+      CacheStats,
+      'hits' | 'misses' | 'sets' | 'deletes' | 'evictions' | 'expirations' | 'entries' | 'bytes'
+    >;
+    members: number;
+  }> {
+    const nodes = await Promise.all(
+      this.liveMembers().map((m) =>
+        m.id === this.id
+          ? Promise.resolve(this.localCache.stats())
+          : (this.transport.request(m.address, MessageKind.Stats, null, 2000) as Promise<CacheStats>).catch(
+              () => undefined,
+            ),
+      ),
+    );
+    const cluster = { hits: 0, misses: 0, sets: 0, deletes: 0, evictions: 0, expirations: 0, entries: 0, bytes: 0 };
+    for (const s of nodes) {
+      if (s === undefined) continue;
+      for (const k of Object.keys(cluster) as (keyof typeof cluster)[]) cluster[k] += s[k];
+    }
+    return { node: this.localCache.stats(), cluster, members: nodes.filter(Boolean).length };
+  }
+
+  /**
+   * Leaves gracefully: announces the leave, lets the new owners pull this
+   * node's partitions (bounded by `timeoutMs`), then stops. Safe to call twice.
+   */
+  close(timeoutMs = 30_000): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closing = (async () => {
+      await this.membership.leave();
+      this.excludeSelf = true;
+      this.recompute();
+      await this.rebalancer.settled(timeoutMs);
+      await this.stop();
+    })();
+    return this.closing;
+  }
+
+  /** Stops at once without handing anything off (as a crash would, but cleanly). Safe to call twice. */
+  shutdown(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.membership.shutdown();
+    this.closing = this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
+    clearInterval(this.housekeeping);
+    this.cache.close();
+    this.antiEntropy.stop();
+    this.rebalancer.close();
+    this.membership.shutdown();
+    await this.transport.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.localCache.close();
+  }
+
+  private liveMembers(): Member[] {
+    return this.membership.members().filter((m) => isLive(m) && this.compatible(m));
+  }
+
+  private compatible(member: Member): boolean {
+    const count = member.meta?.partitionCount;
+    if (count === undefined || count === this.partitioner.partitionCount) return true;
+    this.warn('member has another partitionCount; it is kept out of the partition table', {
+      member: member.id,
+      theirs: count,
+      ours: this.partitioner.partitionCount,
+      code: 'SHOAL_CLUSTER_INCOMPATIBLE',
+    });
+    return false;
+  }
+
+  /** @internal called by createNode once the node has joined (or starts a cluster). */
+  start(): void {
+    this.started = true;
+    this.recompute();
+  }
+
+  private scheduleRecompute(): void {
+    if (this.recomputeScheduled || !this.started) return;
+    this.recomputeScheduled = true;
+    setImmediate(() => {
+      this.recomputeScheduled = false;
+      this.recompute();
+    });
+  }
+
+  /** Recomputes the owners of every partition from the live members; on change, starts rebalancing. */
+  private recompute(): void {
+    if (this.closing !== undefined && !this.excludeSelf) return;
+    const members = this.liveMembers()
+      .map((m) => m.id)
+      .filter((id) => !(this.excludeSelf && id === this.id));
+    const next =
+      members.length === 0
+        ? Array.from({ length: this.partitioner.partitionCount }, () => [] as string[])
+        : computeOwners({
+            members,
+            partitionCount: this.partitioner.partitionCount,
+            replicas: this.options.replicas,
+            hash: this.hash,
+          });
+    if (sameTable(this.table, next)) return;
+    // a node's first table: what the others had before it arrived, so it pulls what it gains
+    this.previousTable = this.table.length === 0 ? this.tableWithout(members, this.id) : this.table;
+    this.table = next;
+    this.tableVersion++;
+    this.rebalancer.tableChanged(this.previousTable, this.table, this.tableVersion);
+  }
+
+  private tableWithout(members: readonly string[], id: string): string[][] {
+    const others = members.filter((m) => m !== id);
+    if (others.length === 0) return Array.from({ length: this.partitioner.partitionCount }, () => [] as string[]);
+    return computeOwners({
+      members: others,
+      partitionCount: this.partitioner.partitionCount,
+      replicas: this.options.replicas,
+      hash: this.hash,
+    });
+  }
+
+  private view(): ClusterView {
+    // biome-ignore lint/complexity/noUselessThisAlias: the view's getters read the node's current state
+    const node = this;
+    return {
+      selfId: this.options.nodeId,
+      partitionOf: (key) => node.partitioner.partitionOf(key),
+      ownersOf: (p) => node.table[p] ?? [],
+      previousOwnersOf: (p) => node.previousTable[p] ?? [],
+      addressOf: (id) => (id === node.id ? node.address : node.membership.member(id)?.address),
+      get tableVersion() {
+        return node.tableVersion;
+      },
+      isSyncing: (p) => node.rebalancer.isSyncing(p),
+      syncSourcesOf: (p) => node.rebalancer.sourcesOf(p),
+      get aliveCount() {
+        return node.liveMembers().length;
+      },
+    };
+  }
+
+  private warn(message: string, details: Record<string, unknown>): void {
+    this.options.logger?.warn(details, message);
+    if (this.listenerCount('warning') > 0) this.emit('warning', message, details);
+  }
+}
+
+function sameTable(a: readonly (readonly string[])[], b: readonly (readonly string[])[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let p = 0; p < a.length; p++) {
+    const x = a[p] as readonly string[];
+    const y = b[p] as readonly string[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
+}
+
+function membershipConfig(preset: ResolvedNodeOptions['membership']): MembershipConfigOptions | undefined {
+  if (preset === 'lan') return undefined;
+  if (preset === 'local') return { ...localConfig() };
+  if (preset === 'wan') return { ...wanConfig() };
+  return preset;
+}
+
+/** Starts a node: listens, joins through the seeds, and serves the whole keyspace through `node.cache`. */
+export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> {
+  const o = resolveNodeOptions(options);
+  const hash = await createXxHash32();
+  const partitioner = new Partitioner(o.partitionCount, hash);
+  const cache = new LocalCache({
+    memory: o.memory,
+    ...(o.maxEntries === undefined ? {} : { maxEntries: o.maxEntries }),
+    eviction: o.eviction,
+    maxValueBytes: o.maxValueBytes,
+    nodeId: o.nodeId,
+    clock: o.clock,
+  });
+  const store = new ReplicaStore(cache, (key) => partitioner.partitionOf(key), o.clock, o.tombstoneTtlMs);
+  const server = createServer((req, res) => {
+    const body =
+      req.url === '/health'
+        ? { status: 'ok', node: o.nodeId }
+        : { code: 'SHOAL_HTTP_ROUTE_NOT_FOUND', message: 'no route' };
+    res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const address = o.advertiseAddress ?? `${host}:${bound.port}`;
+  const transport = new PeerTransport({
+    nodeId: o.nodeId,
+    address,
+    secret: o.secret,
+    maxFrameBytes: o.maxFrameBytes,
+    maxMessagesPerFrame: 100_000,
+    maxInFlight: 100_000,
+    connectTimeoutMs: 2000,
+    maxClockSkewMs: 60_000,
+    clock: o.clock,
+    onWarning: (message, details) => o.logger?.warn(details, message),
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (req.url === '/peer') transport.handleUpgrade(req, socket, head);
+    else {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+      socket.destroy();
+    }
+  });
+  const membership = new Membership({
+    id: o.nodeId,
+    address,
+    transport: {
+      request: (to, message, timeoutMs) =>
+        transport.request(to, MessageKind.Membership, message, timeoutMs) as Promise<MembershipMessage>,
+      send: (to, message) => transport.send(to, MessageKind.Membership, message),
+    },
+    meta: { partitionCount: o.partitionCount },
+    ...(membershipConfig(o.membership) === undefined ? {} : { config: membershipConfig(o.membership) }),
+    clock: o.clock,
+    ...(o.logger === undefined ? {} : { logger: o.logger }),
+  });
+  transport.handle(MessageKind.Membership, (body, from) =>
+    membership.handleMessage(from.remoteAddress, validateMembershipMessage(body)),
+  );
+  transport.onDisconnect((peer) => membership.onPeerDisconnected(peer));
+  const node = new ShoalNode(o, address, server, partitioner, hash, store, transport, membership);
+  membership.start();
+  if (o.seeds.length > 0) {
+    try {
+      await membership.join(o.seeds);
+    } catch (err) {
+      if (!isShoalError(err, 'SHOAL_TRANSPORT_UNAVAILABLE')) {
+        await node.shutdown();
+        throw err;
+      }
+      // no seed answered yet: run alone and keep retrying in the background (membership's reconnector)
+      o.logger?.warn({ seeds: o.seeds }, 'no seed answered; running alone and retrying');
+    }
+    const other = node
+      .members()
+      .map((m) => membership.member(m.id))
+      .find((m) => m?.meta?.partitionCount !== undefined && m.meta.partitionCount !== o.partitionCount);
+    if (other !== undefined) {
+      await node.shutdown();
+      throw new ShoalError(
+        'SHOAL_CLUSTER_INCOMPATIBLE',
+        `the cluster uses partitionCount ${String(other.meta?.partitionCount)}, this node ${o.partitionCount}: they cannot join`,
+        { ours: o.partitionCount, theirs: other.meta?.partitionCount as number, member: other.id },
+      );
+    }
+  }
+  node.start();
+  return node;
+}

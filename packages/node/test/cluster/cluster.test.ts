@@ -1,0 +1,103 @@
+import { isShoalError } from '@shoal/protocol';
+import t from 'tap';
+import { createNode } from '../../src/index.js';
+import { converged, eventually, startCluster } from './helpers.js';
+
+t.test('Cluster of 3 in one process: writes on any node read back from every node, with 2 copies each', async (t) => {
+  const nodes = await startCluster(t, 3);
+  const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
+  t.equal(a.partitionTable().owners.length, 271);
+  t.ok(a.partitionTable().owners.every((o) => o.length === 2 && o[0] !== o[1]));
+  for (let i = 0; i < 300; i++) await nodes[i % 3]?.cache.set(`key:${i}`, { i });
+  for (let i = 0; i < 300; i++) {
+    for (const n of nodes) if ((await n.cache.get(`key:${i}`)) === undefined) t.fail(`key:${i} missing via ${n.id}`);
+  }
+  const copies = nodes.reduce((sum, n) => sum + n.localCache.size, 0);
+  t.equal(copies, 600, 'every key is held by exactly 2 nodes');
+  t.ok(
+    nodes.every((n) => n.localCache.size > 100),
+    'keys are spread over all nodes',
+  );
+  t.equal(await b.cache.incr('counter', 5), 5);
+  t.equal(await c.cache.incr('counter'), 6);
+  await a.cache.hset('h', { f: 1 });
+  t.same(await c.cache.hgetall('h'), { f: 1 });
+  await c.cache.rpush('l', 1, 2, 3);
+  t.same(await a.cache.lrange('l', 0, -1), [1, 2, 3]);
+  t.equal(await b.cache.delete('key:1'), true);
+  t.equal(await a.cache.get('key:1'), undefined);
+  const err = await a.cache.get('h').catch((e: unknown) => e);
+  t.ok(isShoalError(err, 'SHOAL_STORE_WRONG_TYPE'), 'typed errors cross the wire');
+  t.same(await a.cache.mget(['key:2', 'nope', 'h']), [{ i: 2 }, undefined, undefined]);
+  const seen = new Set<string>();
+  let cursor = 0;
+  let pages = 0;
+  do {
+    const page = await b.cache.scan({ cursor, prefix: 'key:', count: 50 });
+    for (const k of page.keys) seen.add(k);
+    cursor = page.cursor;
+  } while (cursor !== 0 && ++pages < 1000);
+  t.equal(seen.size, 299, 'cluster scan lists every key once');
+  const stats = await a.stats();
+  t.equal(stats.members, 3);
+  t.equal(stats.cluster.entries, 2 * (299 + 3));
+});
+
+t.test('Cluster node join: partitions rebalance to the new node and nothing is lost', async (t) => {
+  const nodes = await startCluster(t, 2);
+  for (let i = 0; i < 500; i++) await nodes[0]?.cache.set(`k${i}`, i);
+  const ends: unknown[] = [];
+  const d = await createNode({
+    port: 0,
+    nodeId: 'n9',
+    seeds: [nodes[1]?.address as string],
+    membership: 'local',
+    antiEntropyIntervalMs: 0,
+  });
+  t.teardown(() => d.shutdown());
+  d.on('rebalance-end', (detail) => ends.push(detail));
+  const all = [...nodes, d];
+  await converged(t, all);
+  await eventually(t, 'rebalancing settles', () =>
+    all.every((n) => n.rebalanceStatus().syncing === 0 && n.rebalanceStatus().handingOff === 0),
+  );
+  t.ok(d.localCache.size > 100, `the new node holds ${d.localCache.size} keys`);
+  t.equal(
+    all.reduce((s, n) => s + n.localCache.size, 0),
+    1000,
+    'still exactly 2 copies of each key',
+  );
+  for (let i = 0; i < 500; i++) if ((await d.cache.get(`k${i}`)) !== i) t.fail(`k${i} lost`);
+  t.ok(ends.length > 0, 'rebalance-end was emitted');
+});
+
+t.test('Cluster graceful close hands partitions off before leaving', async (t) => {
+  const nodes = await startCluster(t, 3);
+  for (let i = 0; i < 500; i++) await nodes[0]?.cache.set(`k${i}`, i);
+  const leaving = nodes[2];
+  const left: string[] = [];
+  nodes[0]?.on('member-leave', (m) => left.push(m.id));
+  await leaving?.close();
+  const rest = nodes.slice(0, 2);
+  await eventually(t, 'others see the leave', () => left.includes('n2'));
+  await eventually(t, 'rebalancing settles', () => rest.every((n) => n.rebalanceStatus().syncing === 0));
+  t.equal(
+    rest.reduce((s, n) => s + n.localCache.size, 0),
+    1000,
+    'every key has 2 copies on the remaining nodes',
+  );
+  for (let i = 0; i < 500; i++) if ((await nodes[1]?.cache.get(`k${i}`)) !== i) t.fail(`k${i} lost`);
+  t.ok(isShoalError(await leaving?.cache.get('k1').catch((e: unknown) => e), 'SHOAL_NODE_CLOSED'));
+});
+
+t.test('Cluster refuses a node with another partitionCount', async (t) => {
+  const nodes = await startCluster(t, 1);
+  const err = await createNode({
+    port: 0,
+    nodeId: 'odd',
+    seeds: [nodes[0]?.address as string],
+    membership: 'local',
+    partitionCount: 97,
+  }).catch((e: unknown) => e);
+  t.ok(isShoalError(err, 'SHOAL_CLUSTER_INCOMPATIBLE'));
+});
