@@ -55,6 +55,8 @@ export interface NodeOptions {
   maxFrameBytes?: number;
   /** Logger (pino). Default: silent. */
   logger?: Logger;
+  /** Version reported by /health. Default: the package's. */
+  version?: string;
   /** Time source. Default: Date.now. */
   clock?: Clock;
 }
@@ -82,6 +84,7 @@ export interface ResolvedNodeOptions {
   readonly antiEntropyIntervalMs: number;
   readonly maxFrameBytes: number;
   readonly logger: Logger | undefined;
+  readonly version: string;
   readonly clock: Clock;
 }
 
@@ -151,6 +154,7 @@ export function resolveNodeOptions(options: NodeOptions = {}): ResolvedNodeOptio
     antiEntropyIntervalMs: integer(options.antiEntropyIntervalMs ?? 30_000, 'antiEntropyIntervalMs', 0, 2 ** 31),
     maxFrameBytes: integer(options.maxFrameBytes ?? 64 * 1024 * 1024, 'maxFrameBytes', 1024, 2 ** 31),
     logger: options.logger,
+    version: options.version ?? '0.1.0',
     clock: options.clock ?? systemClock,
   });
 }

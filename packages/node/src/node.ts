@@ -7,9 +7,9 @@
  * node) and hands the difference to the rebalancer.
  */
 import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
+import type { FastifyInstance } from 'fastify';
 import { ClusterCache } from './cluster/cluster-cache.js';
 import { isLive, type Member, type MemberState } from './membership/member.js';
 import { Membership } from './membership/membership.js';
@@ -24,6 +24,7 @@ import { Replicator } from './replication/replicator.js';
 import { computeOwners } from './ring/compute-owners.js';
 import { createXxHash32, type HashFunction } from './ring/hash.js';
 import { Partitioner } from './ring/partitioner.js';
+import { createHttpServer } from './server/http-server.js';
 import { type CacheStats, LocalCache } from './store/local-cache.js';
 import { PeerTransport } from './transport/peer-transport.js';
 
@@ -82,7 +83,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   constructor(
     options: ResolvedNodeOptions,
     address: string,
-    private readonly server: Server,
+    private readonly app: FastifyInstance,
     private readonly partitioner: Partitioner,
     private readonly hash: HashFunction,
     private readonly store: ReplicaStore,
@@ -169,6 +170,36 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     };
   }
 
+  /** Members, table and rebalancing status, as /v1/cluster serves them. */
+  clusterInfo(): {
+    id: string;
+    address: string;
+    members: MemberInfo[];
+    table: { version: number; partitionCount: number; replicas: number; owned: { primary: number; replica: number } };
+    owners: readonly (readonly string[])[];
+    rebalancing: { syncing: number; handingOff: number; running: boolean };
+  } {
+    let primary = 0;
+    let replica = 0;
+    for (const owners of this.table) {
+      if (owners[0] === this.id) primary++;
+      else if (owners.includes(this.id)) replica++;
+    }
+    return {
+      id: this.id,
+      address: this.address,
+      members: this.members(),
+      table: {
+        version: this.tableVersion,
+        partitionCount: this.partitioner.partitionCount,
+        replicas: this.options.replicas,
+        owned: { primary, replica },
+      },
+      owners: this.table,
+      rebalancing: this.rebalancer.status(),
+    };
+  }
+
   /** Rebalancing state: partitions still arriving here, and partitions waiting for their new owners. */
   rebalanceStatus(): { syncing: number; handingOff: number; running: boolean } {
     return this.rebalancer.status();
@@ -231,8 +262,8 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     this.rebalancer.close();
     this.membership.shutdown();
     await this.transport.close();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.app.server.closeAllConnections();
+    await this.app.close();
     this.localCache.close();
   }
 
@@ -309,7 +340,12 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       partitionOf: (key) => node.partitioner.partitionOf(key),
       ownersOf: (p) => node.table[p] ?? [],
       previousOwnersOf: (p) => node.previousTable[p] ?? [],
-      addressOf: (id) => (id === node.id ? node.address : node.membership.member(id)?.address),
+      addressOf: (id) => {
+        if (id === node.id) return node.address;
+        const member = node.membership.member(id);
+        // a left member still serves its handoff; a dead one is not worth a dial
+        return member === undefined || member.state === 'dead' ? undefined : member.address;
+      },
       get tableVersion() {
         return node.tableVersion;
       },
@@ -359,21 +395,34 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
     clock: o.clock,
   });
   const store = new ReplicaStore(cache, (key) => partitioner.partitionOf(key), o.clock, o.tombstoneTtlMs);
-  const server = createServer((req, res) => {
-    const body =
-      req.url === '/health'
-        ? { status: 'ok', node: o.nodeId }
-        : { code: 'SHOAL_HTTP_ROUTE_NOT_FOUND', message: 'no route' };
-    res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
+  // the HTTP API needs the node, which needs the bound address: routes reach it through this holder
+  const holder: { node?: ShoalNode } = {};
+  const live = (): ShoalNode => {
+    if (holder.node === undefined) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node is still starting');
+    return holder.node;
+  };
+  const app = await createHttpServer({
+    cache: {
+      get: (key) => live().cache.get(key),
+      set: (key, value, setOptions) => live().cache.set(key, value, setOptions),
+      delete: (key) => live().cache.delete(key),
+    },
+    maxKeyBytes: cache.options.maxKeyBytes,
+    maxBodyBytes: Math.min(o.maxFrameBytes, cache.options.maxValueBytes + 1024),
+    stats: () => live().stats(),
+    cluster: () => live().clusterInfo(),
+    version: o.version,
+    ...(o.logger === undefined ? {} : { logger: o.logger }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await app.listen({ port: o.port, host: o.host });
+  } catch (err) {
+    await app.close();
+    throw new ShoalError('SHOAL_CONFIG_INVALID', `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, {
+      option: 'port',
     });
-  });
+  }
+  const server = app.server;
   const bound = server.address() as AddressInfo;
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   const address = o.advertiseAddress ?? `${host}:${bound.port}`;
@@ -413,7 +462,8 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
     membership.handleMessage(from.remoteAddress, validateMembershipMessage(body)),
   );
   transport.onDisconnect((peer) => membership.onPeerDisconnected(peer));
-  const node = new ShoalNode(o, address, server, partitioner, hash, store, transport, membership);
+  const node = new ShoalNode(o, address, app, partitioner, hash, store, transport, membership);
+  holder.node = node;
   membership.start();
   if (o.seeds.length > 0) {
     try {

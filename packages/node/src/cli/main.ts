@@ -2,13 +2,13 @@
 /**
  * The `shoal` binary. `shoal start` runs a node until SIGTERM/SIGINT and prints
  * one `ready {json}` line on stdout once it serves (logs go to stderr, so
- * scripts can wait on stdout alone). A second signal exits at once.
+ * scripts can wait on stdout alone). The first signal leaves the cluster
+ * gracefully (partitions handed off, bounded in time); a second exits at once.
  */
 import { readFileSync } from 'node:fs';
 import { isShoalError } from '@shoal/protocol';
 import { pino } from 'pino';
-import { createHttpServer } from '../server/http-server.js';
-import { LocalCache } from '../store/local-cache.js';
+import { createNode } from '../node.js';
 import { parseStartOptions, startHelp } from './start-options.js';
 
 const USAGE = `Usage: shoal <command> [options]
@@ -35,20 +35,28 @@ async function start(argv: string[]): Promise<void> {
   }
   const options = parseStartOptions(argv, process.env);
   const logger = pino({ level: options.logLevel, name: 'shoal' }, pino.destination(2));
-  const cache = new LocalCache({
+  const node = await createNode({
+    host: options.host,
+    port: options.port,
+    ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+    seeds: options.seeds,
+    replicas: options.replicas,
+    partitionCount: options.partitionCount,
     memory: options.memory,
     ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
     eviction: options.eviction,
+    maxValueBytes: options.maxBodyBytes,
+    ...(options.secret === undefined ? {} : { secret: options.secret }),
+    membership: options.membership,
+    logger,
+    version: version(),
   });
-  const app = await createHttpServer({ cache, logger, maxBodyBytes: options.maxBodyBytes, version: version() });
-  await app.listen({ host: options.host, port: options.port });
-  const bound = app.server.address();
-  const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
-  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const hostForUrl = node.address.startsWith('[') ? node.address : node.address;
   const ready = {
-    address: `${options.host}:${port}`,
-    http: `http://${hostForUrl}:${port}`,
-    api: `http://${hostForUrl}:${port}/v1`,
+    address: node.address,
+    id: node.id,
+    http: `http://${hostForUrl}`,
+    api: `http://${hostForUrl}/v1`,
     pid: process.pid,
     version: version(),
   };
@@ -62,18 +70,20 @@ async function start(argv: string[]): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => process.exit(1), 10_000);
+    logger.info({ signal }, 'leaving the cluster');
+    const timer = setTimeout(() => {
+      logger.error('graceful leave took too long: exiting');
+      process.exit(1);
+    }, options.shutdownTimeoutMs + 5000);
     timer.unref();
-    app
-      .close()
+    node
+      .close(options.shutdownTimeoutMs)
       .then(() => {
-        cache.close();
         logger.flush();
         process.exit(0);
       })
       .catch((err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
+        logger.error({ err }, 'leave failed');
         process.exit(1);
       });
   };

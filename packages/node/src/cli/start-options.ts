@@ -17,6 +17,13 @@ export interface StartOptions {
   maxEntries: number | undefined;
   eviction: EvictionPolicyName;
   maxBodyBytes: number;
+  nodeId: string | undefined;
+  seeds: string[];
+  replicas: number;
+  partitionCount: number;
+  secret: string | undefined;
+  membership: 'lan' | 'wan' | 'local';
+  shutdownTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -32,6 +39,29 @@ const FLAGS = {
     env: 'SHOAL_LOG_LEVEL',
     type: 'string',
     help: 'fatal|error|warn|info|debug|trace|silent (default info)',
+  },
+  seeds: {
+    env: 'SHOAL_SEEDS',
+    type: 'string',
+    help: 'host:port,host:port of nodes to join (default: start a cluster)',
+  },
+  replicas: { env: 'SHOAL_REPLICAS', type: 'string', help: 'copies of each key, primary included (default 2)' },
+  'partition-count': {
+    env: 'SHOAL_PARTITION_COUNT',
+    type: 'string',
+    help: 'partitions, fixed per cluster (default 271)',
+  },
+  'node-id': { env: 'SHOAL_NODE_ID', type: 'string', help: 'stable node id (default: random)' },
+  secret: { env: 'SHOAL_SECRET', type: 'string', help: 'cluster secret peers must prove (8+ chars)' },
+  membership: {
+    env: 'SHOAL_MEMBERSHIP',
+    type: 'string',
+    help: 'failure-detection timers: lan | wan | local (default lan)',
+  },
+  'shutdown-timeout': {
+    env: 'SHOAL_SHUTDOWN_TIMEOUT',
+    type: 'string',
+    help: 'bound on the graceful leave, ms (default 30000)',
   },
   config: { env: 'SHOAL_CONFIG', type: 'string', help: 'JSON file with any of these options (camelCase keys)' },
 } as const;
@@ -117,9 +147,34 @@ function resolve(raw: Map<FlagName, string>): StartOptions {
   if (!(LEVELS as readonly string[]).includes(logLevel)) {
     throw invalid('log-level', `${logLevel} is not one of ${LEVELS.join(', ')}`);
   }
+  const seedsText = raw.get('seeds') ?? '';
+  const seeds = seedsText
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+  for (const seed of seeds) if (!/^[^\s/]+:\d{1,5}$/.test(seed)) throw invalid('seeds', `${seed} is not host:port`);
+  const int = (flag: FlagName, fallback: string, min: number, max: number) => {
+    const text = raw.get(flag) ?? fallback;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max)
+      throw invalid(flag, `${text} is not an integer from ${min} to ${max}`);
+    return n;
+  };
+  const membership = raw.get('membership') ?? 'lan';
+  if (!['lan', 'wan', 'local'].includes(membership))
+    throw invalid('membership', `${membership} is not one of lan, wan, local`);
+  const secret = raw.get('secret');
+  if (secret !== undefined && secret.length < 8) throw invalid('secret', 'must be at least 8 characters');
   return {
     host,
     port,
+    nodeId: raw.get('node-id'),
+    seeds,
+    replicas: int('replicas', '2', 1, 16),
+    partitionCount: int('partition-count', '271', 1, 65536),
+    secret,
+    membership: membership as StartOptions['membership'],
+    shutdownTimeoutMs: int('shutdown-timeout', '30000', 0, 3_600_000),
     memory,
     maxEntries,
     eviction: eviction as EvictionPolicyName,

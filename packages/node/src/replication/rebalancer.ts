@@ -37,6 +37,8 @@ export class Rebalancer {
   private readonly syncing = new Map<number, Set<string>>();
   /** partition -> nodes that gained it and have not yet confirmed; this node dropped it from its table. */
   private readonly handoffs = new Map<number, Set<string>>();
+  /** Confirmations that arrived before this node's own table change registered the handoff. */
+  private readonly earlyConfirmations = new Map<number, Set<string>>();
   private pass = 0; // increments on every table change; a running pass stops when it is stale
   private running: Promise<void> = Promise.resolve();
   private closed = false;
@@ -99,10 +101,13 @@ export class Rebalancer {
       if (had && !has) {
         const gainers = new Set(after.filter((id) => !before.includes(id)));
         const pending = this.handoffs.get(p) ?? new Set<string>();
-        for (const id of gainers) pending.add(id);
+        const early = this.earlyConfirmations.get(p);
+        for (const id of gainers) if (!early?.has(id)) pending.add(id);
+        this.earlyConfirmations.delete(p);
         this.handoffs.set(p, pending);
       } else if (has) {
         this.handoffs.delete(p);
+        this.earlyConfirmations.delete(p);
       }
     }
     for (const [p, pending] of this.handoffs) {
@@ -220,7 +225,16 @@ export class Rebalancer {
 
   private handoffDone(body: unknown, from: string): void {
     if (!Array.isArray(body)) throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'migrate done is a list of partitions');
-    for (const p of body) this.handoffs.get(p as number)?.delete(from);
+    for (const p of body as number[]) {
+      const pending = this.handoffs.get(p);
+      if (pending !== undefined) pending.delete(from);
+      else {
+        // the gainer finished before this node saw the table change: remember it for then
+        const early = this.earlyConfirmations.get(p) ?? new Set<string>();
+        early.add(from);
+        this.earlyConfirmations.set(p, early);
+      }
+    }
     this.dropConfirmedHandoffs();
   }
 

@@ -7,12 +7,18 @@
 import { isShoalError, ShoalError } from '@shoal/protocol';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { LocalCache } from '../store/local-cache.js';
-import { keysRoutes } from './keys-routes.js';
+import { type KeyValueApi, keysRoutes } from './keys-routes.js';
 
 /** What the HTTP server serves and how. */
 export interface HttpServerOptions {
-  cache: LocalCache;
+  /** What /v1/keys reads and writes. */
+  cache: KeyValueApi;
+  /** Longest key, in UTF-8 bytes. */
+  maxKeyBytes: number;
+  /** Body of /v1/stats. */
+  stats: () => unknown;
+  /** Body of /v1/cluster (absent: no such route). */
+  cluster?: () => unknown;
   logger?: Logger;
   /** Largest request body in bytes (values above it get 413). */
   maxBodyBytes: number;
@@ -43,7 +49,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     loggerInstance: options.logger,
     bodyLimit: options.maxBodyBytes,
     // keys reach 1024 UTF-8 bytes by default, up to 3x that percent-encoded; the cache judges them
-    maxParamLength: 8192,
+    routerOptions: { maxParamLength: 8192 },
     // unknown query parameters are an error, not silently dropped
     ajv: { customOptions: { removeAdditional: false } },
     // per-request log lines would cost more than the cache operations they describe
@@ -73,7 +79,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     return reply.status(err.status).send(err.toJSON());
   });
   app.get('/health', async () => ({ status: 'ok', version: options.version }));
-  app.get('/v1/stats', async () => options.cache.stats());
-  await app.register(keysRoutes, { prefix: '/v1/keys', cache: options.cache });
+  app.get('/v1/stats', async () => options.stats());
+  const cluster = options.cluster;
+  if (cluster !== undefined) app.get('/v1/cluster', async () => cluster());
+  await app.register(keysRoutes, { prefix: '/v1/keys', cache: options.cache, maxKeyBytes: options.maxKeyBytes });
   return app;
 }

@@ -6,7 +6,7 @@
  */
 import { ShoalError } from '@shoal/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import type { LocalCache, SetOptions } from '../store/local-cache.js';
+import type { SetOptions } from '../store/local-cache.js';
 import { validateKey } from '../store/validation.js';
 
 interface KeyParams {
@@ -24,14 +24,24 @@ const keyParams = {
   properties: { key: { type: 'string', minLength: 1 } },
 } as const;
 
-export const keysRoutes: FastifyPluginAsync<{ cache: LocalCache }> = async (app, { cache }) => {
+/** The key operations the routes need: a LocalCache, or a node's cluster-wide cache. */
+export interface KeyValueApi {
+  get(key: string): unknown;
+  set(key: string, value: unknown, options?: SetOptions): boolean | Promise<boolean>;
+  delete(key: string): boolean | Promise<boolean>;
+}
+
+export const keysRoutes: FastifyPluginAsync<{ cache: KeyValueApi; maxKeyBytes: number }> = async (
+  app,
+  { cache, maxKeyBytes },
+) => {
   // reads of the library API treat an impossible key as a miss; at the edge it is a client error
   app.addHook('preHandler', async (request) => {
-    validateKey((request.params as KeyParams).key, cache.options.maxKeyBytes);
+    validateKey((request.params as KeyParams).key, maxKeyBytes);
   });
 
   app.get<{ Params: KeyParams }>('/:key', { schema: { params: keyParams } }, async (request, reply) => {
-    const value = cache.get(request.params.key);
+    const value = await cache.get(request.params.key);
     if (value === undefined) {
       throw new ShoalError('SHOAL_KEY_NOT_FOUND', `no key ${JSON.stringify(request.params.key)}`, {
         key: request.params.key,
@@ -66,12 +76,12 @@ export const keysRoutes: FastifyPluginAsync<{ cache: LocalCache }> = async (app,
       if (ttl !== undefined) options.ttl = /^\d+(\.\d+)?$/.test(ttl) ? Number(ttl) : ttl;
       if (nx !== undefined) options.nx = nx;
       if (xx !== undefined) options.xx = xx;
-      const written = cache.set(request.params.key, request.body, options);
+      const written = await cache.set(request.params.key, request.body, options);
       return reply.send({ written });
     },
   );
 
   app.delete<{ Params: KeyParams }>('/:key', { schema: { params: keyParams } }, async (request) => ({
-    deleted: cache.delete(request.params.key),
+    deleted: await cache.delete(request.params.key),
   }));
 };

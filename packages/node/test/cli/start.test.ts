@@ -63,7 +63,7 @@ t.test('shoal start takes options from the environment and a JSON config file', 
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   const stats = (await (await fetch(`${info?.http as string}/v1/stats`)).json()) as Record<string, unknown>;
-  t.match(stats, { eviction: 'lru', maxBytes: 1024 * 1024, maxEntries: 5 });
+  t.match(stats.node, { eviction: 'lru', maxBytes: 1024 * 1024, maxEntries: 5 });
   child.kill('SIGTERM');
   await exited(child);
 });

@@ -5,7 +5,13 @@ import { createHttpServer } from '../../src/server/http-server.js';
 
 const setup = async (t: Test) => {
   const cache = new LocalCache({ maxEntries: 1000, maxValueBytes: 1000 });
-  const app = await createHttpServer({ cache, maxBodyBytes: 2000, version: 'test' });
+  const app = await createHttpServer({
+    cache,
+    maxKeyBytes: cache.options.maxKeyBytes,
+    stats: () => cache.stats(),
+    maxBodyBytes: 2000,
+    version: 'test',
+  });
   t.teardown(() => app.close());
   return { cache, app };
 };

@@ -1,0 +1,100 @@
+import t, { type Test } from 'tap';
+import { type ChildNode, clusterInfo, settled, spawnNode, verify, writeLoad } from './process-helpers.js';
+
+async function until(t: Tap, what: string, condition: () => Promise<boolean>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.fail(`timed out: ${what}`);
+  return false;
+}
+type Tap = Test;
+
+async function threeNodes(t: Tap): Promise<ChildNode[]> {
+  const a = await spawnNode(t, 'p0');
+  const [b, c] = await Promise.all([
+    spawnNode(t, 'p1', ['--seeds', a.address]),
+    spawnNode(t, 'p2', ['--seeds', a.address]),
+  ]);
+  const nodes = [a, b, c];
+  await until(t, 'the 3 processes converge', () => settled(nodes, ['p0', 'p1', 'p2'], 2));
+  return nodes;
+}
+
+t.test('Process cluster: SIGKILL of one node under write load loses no acknowledged write', async (t) => {
+  const nodes = await threeNodes(t);
+  const [a, b, c] = nodes as [ChildNode, ChildNode, ChildNode];
+  let killed = false;
+  const load = writeLoad(() => (killed ? [a, b] : nodes), {
+    keys: 400,
+    maxWrites: 4000,
+    maxMs: 6000,
+    stop: () => false,
+    concurrency: 8,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  c.process.kill('SIGKILL');
+  killed = true;
+  const { acked, uncertain, writes } = await load;
+  t.ok(writes > 200, `${writes} writes issued, ${acked.size} keys acknowledged`);
+  await until(t, 'survivors agree p2 is dead and every partition has 2 live copies', () =>
+    settled([a, b], ['p0', 'p1'], 2),
+  );
+  const info = await clusterInfo(a);
+  t.equal(info?.members.find((m) => m.id === 'p2')?.state, 'dead');
+  const bad = await verify([a, b], acked, uncertain);
+  t.same(bad.slice(0, 10), [], 'every acknowledged write reads back from every survivor');
+});
+
+t.test('Process cluster: a node paused past the failure timeout comes back, refutes and rejoins', async (t) => {
+  const nodes = await threeNodes(t);
+  const [a, b, c] = nodes as [ChildNode, ChildNode, ChildNode];
+  let paused = false;
+  const load = writeLoad(() => (paused ? [a, b] : nodes), {
+    keys: 300,
+    maxWrites: 4000,
+    maxMs: 5000,
+    stop: () => false,
+    concurrency: 6,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  c.process.kill('SIGSTOP');
+  paused = true;
+  await until(t, 'the others declare the paused node dead', async () => {
+    const info = await clusterInfo(a);
+    return info?.members.find((m) => m.id === 'p2')?.state === 'dead';
+  });
+  const { acked, uncertain } = await load;
+  c.process.kill('SIGCONT');
+  await until(t, 'all three alive again and settled', () => settled(nodes, ['p0', 'p1', 'p2'], 2), 40_000);
+  const bad = await verify(nodes, acked, uncertain);
+  t.same(bad.slice(0, 10), [], 'every acknowledged write reads back from every node, the resumed one included');
+});
+
+t.test('Process cluster: a killed node restarted with the same id rejoins and gets its share back', async (t) => {
+  const nodes = await threeNodes(t);
+  const [a, b, c] = nodes as [ChildNode, ChildNode, ChildNode];
+  const { acked, uncertain } = await writeLoad(() => nodes, {
+    keys: 300,
+    maxWrites: 600,
+    maxMs: 5000,
+    stop: () => false,
+    concurrency: 6,
+  });
+  c.process.kill('SIGKILL');
+  await until(t, 'p2 declared dead', () => settled([a, b], ['p0', 'p1'], 2));
+  const again = await spawnNode(t, 'p2', ['--seeds', `${a.address},${b.address}`]);
+  const all = [a, b, again];
+  await until(
+    t,
+    'the restarted node is alive everywhere and settled',
+    () => settled(all, ['p0', 'p1', 'p2'], 2),
+    40_000,
+  );
+  const info = await clusterInfo(again);
+  t.ok((info?.owners.filter((o) => o.includes('p2')).length ?? 0) > 100, 'it owns partitions again');
+  const bad = await verify(all, acked, uncertain);
+  t.same(bad.slice(0, 10), [], 'every acknowledged write reads back, through the restarted node too');
+});
