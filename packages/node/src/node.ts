@@ -124,6 +124,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
         maxHops: 3,
         maxKeyBytes: store.cache.options.maxKeyBytes,
         maxValueBytes: store.cache.options.maxValueBytes,
+        minClusterSize: options.minClusterSize,
       },
       (scan) => store.cache.scan(scan),
       () =>
@@ -319,6 +320,11 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     this.table = next;
     this.tableVersion++;
     this.rebalancer.tableChanged(this.previousTable, this.table, this.tableVersion);
+    // copies of partitions kept through the change may differ (a rejoin, two clusters merging): compare soon
+    if (this.tableVersion > 1 && !this.excludeSelf) {
+      const timer = setTimeout(() => this.antiEntropy.runOnce().catch(() => {}), 250);
+      timer.unref();
+    }
   }
 
   private tableWithout(members: readonly string[], id: string): string[][] {
@@ -352,7 +358,8 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       isSyncing: (p) => node.rebalancer.isSyncing(p),
       syncSourcesOf: (p) => node.rebalancer.sourcesOf(p),
       get aliveCount() {
-        return node.liveMembers().length;
+        // split-brain guard: suspects do not count, a node must hear from enough members
+        return node.membership.members().filter((m) => m.state === 'alive').length;
       },
     };
   }

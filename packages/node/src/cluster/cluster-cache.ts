@@ -7,7 +7,7 @@
  * the newest table until the call's timeout, then reported as a typed error.
  */
 import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
-import { type CacheOpName, type Consistency, isCacheOp } from '../replication/cache-ops.js';
+import { CACHE_OPS, type CacheOpName, type Consistency, isCacheOp } from '../replication/cache-ops.js';
 import type { ClusterView } from '../replication/cluster-view.js';
 import type { Replicator } from '../replication/replicator.js';
 import type { EntryKind, ScanOptions, ScanResult, SetOptions } from '../store/local-cache.js';
@@ -38,6 +38,8 @@ export interface ClusterCacheOptions {
   maxHops: number;
   maxKeyBytes: number;
   maxValueBytes: number;
+  /** Writes are refused while fewer members are alive (0 = off). */
+  minClusterSize: number;
 }
 
 const RETRYABLE = new Set([
@@ -232,6 +234,15 @@ export class ClusterCache {
     if (this.closed) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node has been closed');
     const key = args[0];
     validateKey(key, this.options.maxKeyBytes);
+    const min = this.options.minClusterSize;
+    if (min > 0 && CACHE_OPS[op].write && this.view.aliveCount < min) {
+      // refused here as well as at the primary: a node cut off from the majority must not write anywhere
+      throw new ShoalError(
+        'SHOAL_CLUSTER_TOO_SMALL',
+        `this node sees ${this.view.aliveCount} alive members, fewer than minClusterSize ${min}`,
+        { alive: this.view.aliveCount, minClusterSize: min },
+      );
+    }
     const consistency = options?.consistency ?? null;
     const deadline = Date.now() + this.options.requestTimeoutMs;
     let backoff = 10;

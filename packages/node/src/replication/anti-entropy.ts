@@ -29,6 +29,7 @@ export interface AntiEntropyOptions {
 export class AntiEntropy {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private again = false;
   /** Partitions repaired since start (for stats and tests). */
   repairedPartitions = 0;
 
@@ -58,7 +59,11 @@ export class AntiEntropy {
 
   /** One pass with every co-owner (or only `peer`). Returns partitions repaired. */
   async runOnce(peer?: string): Promise<number> {
-    if (this.running) return 0;
+    if (this.running) {
+      // a pass is under way: run a full one again after it, so no request is lost
+      this.again = true;
+      return 0;
+    }
     this.running = true;
     try {
       const shared = this.sharedPartitions();
@@ -71,6 +76,10 @@ export class AntiEntropy {
       return repaired;
     } finally {
       this.running = false;
+      if (this.again) {
+        this.again = false;
+        this.runOnce().catch(() => {});
+      }
     }
   }
 

@@ -125,9 +125,27 @@ export class Rebalancer {
   }
 
   private async runPass(pass: number, tableVersion: number): Promise<void> {
-    if (pass !== this.pass || this.closed || this.syncing.size === 0) return;
-    const partitions = this.syncing.size;
-    this.options.onPass?.('start', { tableVersion, partitions });
+    if (pass !== this.pass || this.closed) return;
+    const pulling = this.syncing.size;
+    const pushing = this.handoffs.size;
+    if (pulling === 0 && pushing === 0) return;
+    this.options.onPass?.('start', { tableVersion, partitions: pulling + pushing });
+    await Promise.all([this.pullGained(pass), this.pushLost(pass)]);
+    if (pass !== this.pass || this.closed) return;
+    this.options.onPass?.('end', {
+      tableVersion,
+      partitions: pulling + pushing - this.syncing.size - this.handoffs.size,
+    });
+    if ((this.syncing.size > 0 || this.handoffs.size > 0) && !this.closed) {
+      // a source or gainer failed: try again shortly with whoever remains
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      if (pass === this.pass) this.running = this.running.then(() => this.runPass(pass, tableVersion));
+    }
+  }
+
+  /** Pulls every syncing partition from its previous owners; marks the complete ones ready and says so. */
+  private async pullGained(pass: number): Promise<void> {
+    if (this.syncing.size === 0) return;
     // group partitions by source so each source is scanned once per pass
     const bySource = new Map<string, number[]>();
     for (const [p, sources] of this.syncing) {
@@ -154,12 +172,51 @@ export class Rebalancer {
     }
     for (const p of done) this.syncing.delete(p);
     this.confirm(done);
-    this.options.onPass?.('end', { tableVersion, partitions: done.length });
-    if (this.syncing.size > 0 && !this.closed) {
-      // some source failed: try again shortly with whatever sources remain
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      if (pass === this.pass) this.running = this.running.then(() => this.runPass(pass, tableVersion));
+  }
+
+  /**
+   * Pushes every partition this node lost to the nodes that gained it, so its
+   * copies reach the new owners even when they would not pull them (two
+   * clusters merging after a split); a gainer that acknowledged everything is
+   * done, and the partition is dropped here once all its gainers are.
+   */
+  private async pushLost(pass: number): Promise<void> {
+    const byGainer = new Map<string, number[]>();
+    for (const [p, gainers] of this.handoffs) {
+      for (const id of gainers) {
+        const list = byGainer.get(id) ?? [];
+        list.push(p);
+        byGainer.set(id, list);
+      }
     }
+    await Promise.all(
+      [...byGainer].map(async ([gainer, partitions]) => {
+        const address = this.view.addressOf(gainer);
+        if (address === undefined) return;
+        const set = new Set(partitions);
+        let cursor = 0;
+        try {
+          do {
+            if (pass !== this.pass || this.closed) return;
+            const page = this.store.scanPartitions(set, cursor, this.options.pageSize);
+            if (page.items.length > 0) {
+              await this.transport.request(
+                address,
+                MessageKind.Replicate,
+                [-1, page.items],
+                this.options.pageTimeoutMs,
+              );
+            }
+            cursor = page.cursor;
+          } while (cursor !== 0);
+        } catch (err) {
+          this.options.onWarning?.('handoff push failed', { gainer, message: (err as Error).message });
+          return;
+        }
+        for (const p of partitions) this.handoffs.get(p)?.delete(gainer);
+      }),
+    );
+    this.dropConfirmedHandoffs();
   }
 
   /** Pulls `partitions` from `source` until done; false if the source failed or the pass went stale. */

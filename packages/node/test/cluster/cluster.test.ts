@@ -101,3 +101,65 @@ t.test('Cluster refuses a node with another partitionCount', async (t) => {
   }).catch((e: unknown) => e);
   t.ok(isShoalError(err, 'SHOAL_CLUSTER_INCOMPATIBLE'));
 });
+
+t.test('Cluster quorum read returns the newest copy and repairs the stale one', async (t) => {
+  const nodes = await startCluster(t, 3);
+  const a = nodes[0] as (typeof nodes)[0];
+  await a.cache.set('rr', 'v1');
+  const partition = a
+    .partitionTable()
+    .owners.findIndex(
+      (_, p) =>
+        p === (a as unknown as { partitioner: { partitionOf(k: string): number } }).partitioner.partitionOf('rr'),
+    );
+  const [primaryId, replicaId] = a.partitionTable().owners[partition] as [string, string];
+  const primary = nodes.find((n) => n.id === primaryId) as (typeof nodes)[0];
+  const replica = nodes.find((n) => n.id === replicaId) as (typeof nodes)[0];
+  // a newer write that only the replica saw (as if the primary had missed a fan-out)
+  replica.localCache.set('rr', 'v2');
+  t.equal(await a.cache.get('rr'), 'v1', 'consistency one reads the primary only');
+  t.equal(await a.cache.get('rr', { consistency: 'quorum' }), 'v2', 'quorum read sees the newest copy');
+  t.equal(primary.localCache.get('rr'), 'v2', 'the stale primary was repaired');
+  replica.localCache.delete('rr');
+  await a.cache.get('rr', { consistency: 'all' });
+  await eventually(t, 'read repair restores the replica', () => replica.localCache.get('rr') === 'v2');
+});
+
+t.test('Cluster with a secret admits nodes that know it and keeps others out', async (t) => {
+  const nodes = await startCluster(t, 2, { secret: 'correct horse battery' });
+  const warnings: string[] = [];
+  nodes[0]?.on('warning', (m) => warnings.push(m));
+  const intruder = await createNode({
+    port: 0,
+    nodeId: 'intruder',
+    seeds: [nodes[0]?.address as string],
+    membership: { ...(await import('../../src/membership/membership-config.js')).localConfig(), joinTimeoutMs: 500 },
+    secret: 'wrong secret!',
+  });
+  t.teardown(() => intruder.shutdown());
+  t.same(
+    intruder.members().map((m) => m.id),
+    ['intruder'],
+    'the intruder could not join',
+  );
+  t.notOk(
+    nodes[0]?.members().some((m) => m.id === 'intruder'),
+    'the cluster never saw it',
+  );
+  await nodes[1]?.cache.set('still', 'works');
+  t.equal(await nodes[0]?.cache.get('still'), 'works');
+});
+
+t.test('Cluster node closes a peer connection sending garbage and keeps serving', async (t) => {
+  const { WebSocket } = await import('ws');
+  const nodes = await startCluster(t, 2);
+  const ws = new WebSocket(`ws://${nodes[0]?.address}/peer`, {
+    headers: { 'x-shoal-node-id': 'rogue', 'x-shoal-node-address': '127.0.0.1:1' },
+  });
+  await new Promise((resolve) => ws.once('open', resolve));
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  ws.send(Buffer.from('not msgpack at all'));
+  t.equal(await closed, 1007);
+  await nodes[1]?.cache.set('after-garbage', 1);
+  t.equal(await nodes[0]?.cache.get('after-garbage'), 1);
+});
