@@ -180,11 +180,28 @@ export class Replicator {
       throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'replicate body is [partition, [[key, record], ...]]');
     }
     let applied = 0;
+    let refused = 0;
     for (const item of body[1] as unknown[]) {
       if (!Array.isArray(item) || typeof item[0] !== 'string' || !isRecord(item[1])) {
         throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a replicated item is [key, record]');
       }
+      // only owners take copies: a node whose table lags must not acknowledge (or keep) what it will not serve
+      if (!this.view.ownersOf(this.view.partitionOf(item[0])).includes(this.view.selfId)) {
+        refused++;
+        continue;
+      }
       if (this.store.apply(item[0], item[1])) applied++;
+    }
+    if (refused > 0) {
+      throw new ShoalError(
+        'SHOAL_CLUSTER_NOT_OWNER',
+        `${refused} replicated records are for partitions this node does not own`,
+        {
+          refused,
+          applied,
+          tableVersion: this.view.tableVersion,
+        },
+      );
     }
     return applied;
   }

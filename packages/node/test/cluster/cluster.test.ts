@@ -58,15 +58,14 @@ t.test('Cluster node join: partitions rebalance to the new node and nothing is l
   d.on('rebalance-end', (detail) => ends.push(detail));
   const all = [...nodes, d];
   await converged(t, all);
-  await eventually(t, 'rebalancing settles', () =>
-    all.every((n) => n.rebalanceStatus().syncing === 0 && n.rebalanceStatus().handingOff === 0),
+  const copies = () => all.reduce((s, n) => s + n.localCache.size, 0);
+  await eventually(
+    t,
+    'rebalancing settles with exactly 2 copies of each key',
+    () =>
+      all.every((n) => n.rebalanceStatus().syncing === 0 && n.rebalanceStatus().handingOff === 0) && copies() === 1000,
   );
   t.ok(d.localCache.size > 100, `the new node holds ${d.localCache.size} keys`);
-  t.equal(
-    all.reduce((s, n) => s + n.localCache.size, 0),
-    1000,
-    'still exactly 2 copies of each key',
-  );
   for (let i = 0; i < 500; i++) if ((await d.cache.get(`k${i}`)) !== i) t.fail(`k${i} lost`);
   t.ok(ends.length > 0, 'rebalance-end was emitted');
 });
@@ -80,11 +79,11 @@ t.test('Cluster graceful close hands partitions off before leaving', async (t) =
   await leaving?.close();
   const rest = nodes.slice(0, 2);
   await eventually(t, 'others see the leave', () => left.includes('n2'));
-  await eventually(t, 'rebalancing settles', () => rest.every((n) => n.rebalanceStatus().syncing === 0));
-  t.equal(
-    rest.reduce((s, n) => s + n.localCache.size, 0),
-    1000,
-    'every key has 2 copies on the remaining nodes',
+  await eventually(
+    t,
+    'rebalancing settles with 2 copies of every key on the remaining nodes',
+    () =>
+      rest.every((n) => n.rebalanceStatus().syncing === 0) && rest.reduce((s, n) => s + n.localCache.size, 0) === 1000,
   );
   for (let i = 0; i < 500; i++) if ((await nodes[1]?.cache.get(`k${i}`)) !== i) t.fail(`k${i} lost`);
   t.ok(isShoalError(await leaving?.cache.get('k1').catch((e: unknown) => e), 'SHOAL_NODE_CLOSED'));
@@ -163,3 +162,47 @@ t.test('Cluster node closes a peer connection sending garbage and keeps serving'
   await nodes[1]?.cache.set('after-garbage', 1);
   t.equal(await nodes[0]?.cache.get('after-garbage'), 1);
 });
+
+t.test(
+  'Cluster forwards a request that reached a non-owner, and answers NOT_OWNER with the table once hops run out',
+  async (t) => {
+    const { MessageKind } = await import('@shoal/protocol');
+    const { PeerTransport } = await import('../../src/transport/peer-transport.js');
+    const { systemClock } = await import('../../src/store/clock.js');
+    const nodes = await startCluster(t, 3);
+    const a = nodes[0] as (typeof nodes)[0];
+    // find a key whose owners do not include n0, then send its op straight to n0 as a stale client would
+    let key = '';
+    for (let i = 0; i < 1000 && key === ''; i++) {
+      const candidate = `fwd:${i}`;
+      const p = (a as unknown as { partitioner: { partitionOf(k: string): number } }).partitioner.partitionOf(
+        candidate,
+      );
+      if (!a.partitionTable().owners[p]?.includes('n0')) key = candidate;
+    }
+    t.not(key, '', 'found a key n0 does not own');
+    const client = new PeerTransport({
+      nodeId: 'probe',
+      address: '127.0.0.1:9',
+      maxFrameBytes: 1 << 20,
+      maxMessagesPerFrame: 1000,
+      maxInFlight: 100,
+      connectTimeoutMs: 2000,
+      maxClockSkewMs: 60_000,
+      clock: systemClock,
+    });
+    t.teardown(() => client.close());
+    t.equal(await client.request(a.address, MessageKind.CacheOp, ['set', [key, 'forwarded'], null, 0, 0], 5000), true);
+    t.equal(await nodes[1]?.cache.get(key), 'forwarded', 'the forwarded write landed at the owners');
+    const err = (await client
+      .request(a.address, MessageKind.CacheOp, ['get', [key], null, 0, 3], 5000)
+      .catch((e: unknown) => e)) as { code: string; details: { owners: string[]; tableVersion: number } };
+    t.equal(err.code, 'SHOAL_CLUSTER_NOT_OWNER');
+    t.ok(err.details.owners.length === 2 && !err.details.owners.includes('n0'), 'the error names the owners');
+    t.ok(err.details.tableVersion >= 1);
+    const bad = await client
+      .request(a.address, MessageKind.CacheOp, ['eval', ['x'], null, 0, 0], 5000)
+      .catch((e: unknown) => e);
+    t.equal((bad as { code: string }).code, 'SHOAL_PROTOCOL_INVALID', 'unknown operations are refused');
+  },
+);
