@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
 import type { FastifyInstance } from 'fastify';
 import { ClusterCache } from './cluster/cluster-cache.js';
+import { PubSub } from './log/pubsub.js';
 import { isLive, type Member, type MemberState } from './membership/member.js';
 import { Membership } from './membership/membership.js';
 import { localConfig, type MembershipConfigOptions, wanConfig } from './membership/membership-config.js';
@@ -69,6 +70,8 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   readonly options: ResolvedNodeOptions;
   /** This node's own store (its share of the keyspace): for metrics and tests. */
   readonly localCache: LocalCache;
+  /** Ephemeral publish/subscribe across the cluster (at-most-once, no storage). */
+  readonly pubsub: PubSub;
 
   private table: string[][] = [];
   private previousTable: string[][] = [];
@@ -133,18 +136,30 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
           .sort((a, b) => (a.id < b.id ? -1 : 1)),
     );
     transport.handle(MessageKind.Stats, () => store.cache.stats());
+    this.pubsub = new PubSub(
+      this.id,
+      transport,
+      () => this.liveMembers().map((m) => ({ id: m.id, address: m.address })),
+      {
+        maxChannelLength: 1024,
+        onHandlerError: (err, channel) => this.warn('a subscriber threw', { channel, message: String(err) }),
+      },
+    );
     membership.on('member-join', (m) => {
       this.emit('member-join', toInfo(m));
+      this.pubsub.announce({ id: m.id, address: m.address });
       this.scheduleRecompute();
       // a member back from the dead (or a fast restart) may hold diverged copies: repair now
       this.antiEntropy.runOnce(m.id).catch(() => {});
     });
     membership.on('member-leave', (m) => {
       this.emit('member-leave', toInfo(m));
+      this.pubsub.forget(m.id);
       this.scheduleRecompute();
     });
     membership.on('member-dead', (m) => {
       this.emit('member-dead', toInfo(m));
+      this.pubsub.forget(m.id);
       this.scheduleRecompute();
     });
     membership.on('member-update', () => this.scheduleRecompute());
@@ -288,6 +303,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   start(): void {
     this.started = true;
     this.recompute();
+    this.pubsub.announce();
   }
 
   private scheduleRecompute(): void {

@@ -34,6 +34,10 @@ export const MessageKind = {
   MigrateDone: 9,
   /** Node-local statistics (cluster-wide stats). */
   Stats: 10,
+  /** Ephemeral pub/sub: a published message for this node's subscribers: [channel, message]. */
+  Publish: 11,
+  /** Ephemeral pub/sub: a node's whole interest set: [version, channels, patterns]. */
+  Interest: 12,
 } as const;
 
 /** A decoded message: [kind, id, body]. */

@@ -1,0 +1,60 @@
+import { isShoalError } from '@shoal/protocol';
+import t from 'tap';
+import { eventually, startCluster } from '../cluster/helpers.js';
+
+t.test('PubSub fan-out reaches subscribers on every node, exact and pattern', async (t) => {
+  const nodes = await startCluster(t, 3);
+  const got: string[] = [];
+  nodes.forEach((n, i) => n.pubsub.subscribe('orders', (m, c) => got.push(`${n.id}:${c}:${String(m)}:${i}`)));
+  nodes[2]?.pubsub.subscribe('orders.*', (m, c) => got.push(`pattern:${c}:${String(m)}`));
+  // interest sets travel asynchronously: wait until the publisher knows about everyone
+  await eventually(t, 'interest reaches n0', async () => (await nodes[0]?.pubsub.publish('probe', 0)) === 0);
+  await eventually(t, 'n0 sees all three nodes interested', async () => {
+    got.length = 0;
+    return (await nodes[0]?.pubsub.publish('orders', 'warmup')) === 3;
+  });
+  got.length = 0;
+  t.equal(await nodes[0]?.pubsub.publish('orders', 'o1'), 3, 'delivered to 3 nodes');
+  t.same(got.sort(), ['n0:orders:o1:0', 'n1:orders:o1:1', 'n2:orders:o1:2']);
+  got.length = 0;
+  t.equal(await nodes[1]?.pubsub.publish('orders.eu', 'o2'), 1, 'only the pattern subscriber node');
+  t.same(got, ['pattern:orders.eu:o2']);
+});
+
+t.test('PubSub sends only to interested nodes and stops after unsubscribe', async (t) => {
+  const nodes = await startCluster(t, 3);
+  const got: unknown[] = [];
+  const off = nodes[1]?.pubsub.subscribe('prices', (m) => got.push(m)) as () => void;
+  await eventually(t, 'n0 knows n1 is interested', async () => (await nodes[0]?.pubsub.publish('prices', 'x')) === 1);
+  const before = nodes[2]?.pubsub.counters.received ?? 0;
+  for (let i = 0; i < 50; i++) await nodes[0]?.pubsub.publish('prices', i);
+  t.equal(nodes[2]?.pubsub.counters.received, before, 'the uninterested node received nothing');
+  t.ok(got.length >= 50);
+  off();
+  off();
+  await eventually(t, 'n0 learns n1 unsubscribed', async () => (await nodes[0]?.pubsub.publish('prices', 'y')) === 0);
+});
+
+t.test('PubSub rejects bad channels and keeps delivering when a handler throws', async (t) => {
+  const nodes = await startCluster(t, 1);
+  const n = nodes[0] as (typeof nodes)[0];
+  const errors: string[] = [];
+  n.on('warning', (m) => errors.push(m));
+  const got: unknown[] = [];
+  n.pubsub.subscribe('c', () => {
+    throw new Error('boom');
+  });
+  n.pubsub.subscribe('c', (m) => got.push(m));
+  t.equal(await n.pubsub.publish('c', { a: 1 }), 1);
+  t.same(got, [{ a: 1 }]);
+  t.same(errors, ['a subscriber threw']);
+  for (const bad of ['', 'x'.repeat(2000), 42]) {
+    t.ok(isShoalError(await n.pubsub.publish(bad as string, 1).catch((e: unknown) => e), 'SHOAL_ARGUMENT_INVALID'));
+  }
+  t.ok(
+    isShoalError(await n.pubsub.publish('a*', 1).catch((e: unknown) => e), 'SHOAL_ARGUMENT_INVALID'),
+    'no publish to a pattern',
+  );
+  t.ok(isShoalError(await n.pubsub.publish('c', undefined).catch((e: unknown) => e), 'SHOAL_VALUE_INVALID'));
+  t.throws(() => n.pubsub.subscribe('c', 'nope' as never), { code: 'SHOAL_ARGUMENT_INVALID' });
+});
