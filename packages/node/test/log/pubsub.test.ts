@@ -5,7 +5,9 @@ import { eventually, startCluster } from '../cluster/helpers.js';
 t.test('PubSub fan-out reaches subscribers on every node, exact and pattern', async (t) => {
   const nodes = await startCluster(t, 3);
   const got: string[] = [];
-  nodes.forEach((n, i) => n.pubsub.subscribe('orders', (m, c) => got.push(`${n.id}:${c}:${String(m)}:${i}`)));
+  for (const [i, n] of nodes.entries()) {
+    n.pubsub.subscribe('orders', (m, c) => got.push(`${n.id}:${c}:${String(m)}:${i}`));
+  }
   nodes[2]?.pubsub.subscribe('orders.*', (m, c) => got.push(`pattern:${c}:${String(m)}`));
   // interest sets travel asynchronously: wait until the publisher knows about everyone
   await eventually(t, 'interest reaches n0', async () => (await nodes[0]?.pubsub.publish('probe', 0)) === 0);
