@@ -51,6 +51,9 @@ export const ERROR_CODES = {
   SHOAL_REPLICATION_QUORUM: { message: 'not enough replicas acknowledged the write', status: 503, retryable: true },
   SHOAL_NODE_CLOSED: { message: 'the node has been closed', status: 503, retryable: false },
   SHOAL_REQUEST_TIMEOUT: { message: 'the request did not complete within its timeout', status: 504, retryable: true },
+  SHOAL_LOG_UNKNOWN_DELIVERY: { message: 'no such delivery', status: 404, retryable: false },
+  SHOAL_LOG_STALE_DELIVERY: { message: 'the delivery is no longer current', status: 409, retryable: false },
+  SHOAL_LOG_LEASE_LIMIT: { message: 'the lease cannot be extended past maxLeaseMs', status: 409, retryable: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A registered error code. */
