@@ -58,6 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const result = await scenario.run({
         quick: options.quick,
         runs,
+        installAnchors: options.installAnchors,
         progress,
         machine,
         log: (line) => process.stderr.write(`${scenario.name}: ${line}\n`),

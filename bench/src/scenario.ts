@@ -17,6 +17,8 @@ export interface ScenarioContext {
   readonly quick: boolean;
   /** Measured runs (each in its own child process) per contender; medians are taken across them. */
   readonly runs: number;
+  /** The user allows installing missing anchor servers (`--install-anchors`); otherwise such anchors are skipped. */
+  readonly installAnchors: boolean;
   /** Announce and count steps; the harness renders a bar on a TTY and plain lines otherwise. */
   readonly progress: Progress;
   /** A note for humans (stderr), never mixed into `--json` output. */

@@ -11,6 +11,7 @@ t.test('bench args default to every scenario, full run, human output', async (t)
     runs: null,
     outDir: null,
     noWrite: false,
+    installAnchors: false,
     list: false,
     help: false,
   });
@@ -25,9 +26,10 @@ t.test('bench args select named scenarios in registry order with flags anywhere'
   t.equal(opts.outDir, '/tmp/x');
 });
 
-t.test('bench args accept the -- that pnpm forwards, --no-write, --list and -h', async (t) => {
+t.test('bench args accept the -- that pnpm forwards, --no-write, --install-anchors, --list and -h', async (t) => {
   t.equal(parseArgs(['--', '--quick'], KNOWN).quick, true);
   t.equal(parseArgs(['--no-write'], KNOWN).noWrite, true);
+  t.equal(parseArgs(['cluster', '--install-anchors'], KNOWN).installAnchors, true);
   t.equal(parseArgs(['--list'], KNOWN).list, true);
   t.equal(parseArgs(['-h'], KNOWN).help, true);
 });

@@ -49,6 +49,12 @@ t.test('format renders units, ranges, differences and targets', async (t) => {
   t.equal(formatSi(5300), '5.3k');
   t.equal(formatValue('fraction', 0.4521), '45.21%');
   t.equal(formatValue('bytes', 197.4), '197 B');
+  t.equal(formatValue('ms', 2013.4), '2013 ms');
+  t.equal(formatValue('ms', 9.24), '9.2 ms');
+  t.equal(formatValue('count', 3), '3');
+  t.equal(formatValue('factor', 1.04213), '1.042');
+  t.equal(formatValue('msg/s', 2.0711), '2.07 msg/s');
+  t.equal(formatValue('B/s', 63.62), '63.6 B/s');
   t.equal(formatSummary('ops/s', s(1e6, 2e6, 3e6)), '2.00M (1.00M-3.00M)');
   t.equal(formatSummary('ops/s', s(1e6)), '1.00M');
   t.equal(formatDifference('fraction', -0.079), '-7.9 pts');

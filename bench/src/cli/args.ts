@@ -17,6 +17,8 @@ export interface BenchOptions {
   readonly outDir: string | null;
   /** Skip writing result files. */
   readonly noWrite: boolean;
+  /** Install missing anchor servers (apt-get install redis-server) instead of skipping them. */
+  readonly installAnchors: boolean;
   readonly list: boolean;
   readonly help: boolean;
 }
@@ -38,6 +40,9 @@ Options:
   --runs N       measured runs per contender (default 5, 1 with --quick)
   --out DIR      write results to DIR instead of bench/results
   --no-write     do not write result files
+  --install-anchors
+                 install missing anchor servers (apt-get install -y redis-server)
+                 instead of skipping them with a note
   --list         list scenarios and exit
   -h, --help     show this help
 `;
@@ -72,6 +77,7 @@ export function parseArgs(argv: readonly string[], known: readonly string[]): Be
     runs,
     outDir: values.out ?? null,
     noWrite: values['no-write'] === true,
+    installAnchors: values['install-anchors'] === true,
     list: values.list === true,
     help: values.help === true,
   };
@@ -88,6 +94,7 @@ function parse(args: string[]) {
       runs: { type: 'string' },
       out: { type: 'string' },
       'no-write': { type: 'boolean' },
+      'install-anchors': { type: 'boolean' },
       list: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

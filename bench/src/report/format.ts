@@ -15,7 +15,7 @@ export function formatSi(value: number): string {
   return value.toFixed(abs >= 100 ? 0 : 1);
 }
 
-/** A value in its unit: '12.30M', '45.21%', '197 B'. */
+/** A value in its unit: '12.30M', '45.21%', '197 B', '2013 ms', '1.042', '2.07 msg/s', '64.0 B/s'. */
 export function formatValue(unit: Unit, value: number): string {
   switch (unit) {
     case 'ops/s':
@@ -24,6 +24,16 @@ export function formatValue(unit: Unit, value: number): string {
       return `${(value * 100).toFixed(2)}%`;
     case 'bytes':
       return `${value.toFixed(value >= 100 ? 0 : 1)} B`;
+    case 'ms':
+      return `${value.toFixed(Math.abs(value) >= 100 ? 0 : 1)} ms`;
+    case 'count':
+      return String(Math.round(value));
+    case 'factor':
+      return value.toFixed(3);
+    case 'msg/s':
+      return `${value.toFixed(2)} msg/s`;
+    case 'B/s':
+      return `${value.toFixed(value >= 100 ? 0 : 1)} B/s`;
   }
 }
 

@@ -3,6 +3,7 @@
  * write `scenarios/<name>.ts` exporting a `Scenario` and append it here.
  */
 import type { Scenario } from '../scenario.js';
+import { cluster } from './cluster.js';
 import { store } from './store.js';
 
-export const SCENARIOS: readonly Scenario[] = [store];
+export const SCENARIOS: readonly Scenario[] = [store, cluster];

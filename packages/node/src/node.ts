@@ -41,6 +41,10 @@ export type NodeEventMap = {
   'member-join': [member: MemberInfo];
   'member-leave': [member: MemberInfo];
   'member-dead': [member: MemberInfo];
+  /** A member failed a probe and is suspected; it may still refute. */
+  'member-suspect': [member: MemberInfo];
+  /** A suspected member refuted the suspicion and is alive again. */
+  'member-alive': [member: MemberInfo];
   'rebalance-start': [detail: { tableVersion: number; partitions: number }];
   'rebalance-end': [detail: { tableVersion: number; partitions: number }];
   /** Something worth a log line (refused handshake, failed migration page, ...). */
@@ -163,6 +167,8 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       this.scheduleRecompute();
     });
     membership.on('member-update', () => this.scheduleRecompute());
+    membership.on('suspect', (m) => this.emit('member-suspect', toInfo(m)));
+    membership.on('alive', (m) => this.emit('member-alive', toInfo(m)));
     this.housekeeping = setInterval(() => this.store.purgeTombstones(), 10_000);
     this.housekeeping.unref();
     this.antiEntropy.start();
@@ -184,6 +190,18 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       replicas: this.options.replicas,
       owners: this.table,
     };
+  }
+
+  /** Frames, messages and bytes this node sent and received to and from peers, over every connection. */
+  transportCounters(): Promise<{
+    framesOut: number;
+    messagesOut: number;
+    bytesOut: number;
+    framesIn: number;
+    messagesIn: number;
+    bytesIn: number;
+  }> {
+    return this.transport.counters();
   }
 
   /** Members, table and rebalancing status, as /v1/cluster serves them. */

@@ -121,6 +121,16 @@ export class PeerTransport {
     return dialing;
   }
 
+  /** Totals of the counters of every open connection, both directions. */
+  async counters(): Promise<PeerConnection['counters']> {
+    const settled = await Promise.allSettled([...this.outbound.values()]);
+    const connections = [...settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])), ...this.inbound];
+    const total = { framesOut: 0, messagesOut: 0, framesIn: 0, messagesIn: 0, bytesOut: 0, bytesIn: 0 };
+    for (const c of connections)
+      for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += c.counters[k];
+    return total;
+  }
+
   /** Addresses with an open outbound connection. */
   connectedAddresses(): string[] {
     return [...this.outbound.keys()];

@@ -1,0 +1,68 @@
+/**
+ * The IPC messages between the cluster scenario (parent) and a node worker
+ * (node-worker.ts, one Shoal node per child process). The parent sends one
+ * `start`, then commands with an id; the worker answers each command with a
+ * `reply` carrying the same id, and reports membership changes as they happen.
+ */
+import type { LoadResult, LoadSpec } from './load.js';
+import type { StallReport, StallSpec } from './stalls.js';
+
+/** Member states as `node.members()` reports them. */
+export type ObservedState = 'alive' | 'suspect' | 'dead' | 'left';
+
+/** Options the worker passes to `createNode` (plain data; host is always 127.0.0.1, port 0). */
+export interface WorkerNodeOptions {
+  readonly nodeId: string;
+  readonly seeds: readonly string[];
+  /** Only for the gossip-traffic cluster (0 keeps anti-entropy digests off the wire). */
+  readonly antiEntropyIntervalMs?: number;
+}
+
+/** Transport counters summed over this node's peer connections (what it sent). */
+export interface TrafficCounters {
+  readonly messagesOut: number;
+  readonly framesOut: number;
+  /** msgpack frame bytes, before WebSocket and TCP headers. */
+  readonly bytesOut: number;
+}
+
+export type WorkerCommand =
+  | { readonly type: 'load'; readonly id: number; readonly spec: LoadSpec }
+  | {
+      readonly type: 'prefill';
+      readonly id: number;
+      readonly spec: Pick<LoadSpec, 'keys' | 'valueBytes' | 'concurrency'>;
+      readonly shard: number;
+      readonly shards: number;
+    }
+  | { readonly type: 'stall'; readonly id: number; readonly spec: StallSpec }
+  | { readonly type: 'traffic'; readonly id: number };
+
+export type ParentMessage = { readonly type: 'start'; readonly options: WorkerNodeOptions } | WorkerCommand;
+
+/** One change of a member's state as a worker saw it; `at` is `Date.now()` in the worker. */
+export interface Observation {
+  readonly at: number;
+  /** The observing node. */
+  readonly observer: string;
+  readonly member: string;
+  /** null: the member was not known before. */
+  readonly from: ObservedState | null;
+  readonly to: ObservedState;
+  /** 'event': a membership event (exact time); 'poll': the 10 ms members() poll saw it. */
+  readonly source: 'event' | 'poll';
+}
+
+export type WorkerMessage =
+  | {
+      readonly type: 'ready';
+      readonly nodeId: string;
+      readonly address: string;
+      /** Whether suspicions are seen as events (exact) or by polling only. */
+      readonly suspectEvents: boolean;
+    }
+  | { readonly type: 'observation'; readonly observation: Observation }
+  | { readonly type: 'reply'; readonly id: number; readonly result: WorkerResult }
+  | { readonly type: 'error'; readonly id: number | null; readonly message: string };
+
+export type WorkerResult = LoadResult | StallReport | { readonly written: number } | TrafficCounters | null;
