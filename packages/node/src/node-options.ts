@@ -53,6 +53,8 @@ export interface NodeOptions {
   antiEntropyIntervalMs?: number;
   /** Largest frame between nodes, in bytes. Default 64 MiB. */
   maxFrameBytes?: number;
+  /** Directory for durable data (topic segment files). Default: none, memory only (still replicated). */
+  dataDir?: string;
   /** Logger (pino). Default: silent. */
   logger?: Logger;
   /** Version reported by /health. Default: the package's. */
@@ -83,6 +85,7 @@ export interface ResolvedNodeOptions {
   readonly tombstoneTtlMs: number;
   readonly antiEntropyIntervalMs: number;
   readonly maxFrameBytes: number;
+  readonly dataDir: string | undefined;
   readonly logger: Logger | undefined;
   readonly version: string;
   readonly clock: Clock;
@@ -153,6 +156,7 @@ export function resolveNodeOptions(options: NodeOptions = {}): ResolvedNodeOptio
     tombstoneTtlMs: integer(options.tombstoneTtlMs ?? 600_000, 'tombstoneTtlMs', 1, 2 ** 31),
     antiEntropyIntervalMs: integer(options.antiEntropyIntervalMs ?? 30_000, 'antiEntropyIntervalMs', 0, 2 ** 31),
     maxFrameBytes: integer(options.maxFrameBytes ?? 64 * 1024 * 1024, 'maxFrameBytes', 1024, 2 ** 31),
+    dataDir: options.dataDir,
     logger: options.logger,
     version: options.version ?? '0.1.0',
     clock: options.clock ?? systemClock,

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
 import type { FastifyInstance } from 'fastify';
 import { ClusterCache } from './cluster/cluster-cache.js';
+import { MessageLog } from './log/message-log.js';
 import { PubSub } from './log/pubsub.js';
 import { isLive, type Member, type MemberState } from './membership/member.js';
 import { Membership } from './membership/membership.js';
@@ -76,6 +77,8 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   readonly localCache: LocalCache;
   /** Ephemeral publish/subscribe across the cluster (at-most-once, no storage). */
   readonly pubsub: PubSub;
+  /** Durable, replicated topics with consumer groups. */
+  readonly log: MessageLog;
 
   private table: string[][] = [];
   private previousTable: string[][] = [];
@@ -149,6 +152,15 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
         onHandlerError: (err, channel) => this.warn('a subscriber threw', { channel, message: String(err) }),
       },
     );
+    this.log = new MessageLog({
+      view,
+      transport,
+      cache: this.cache,
+      clock: options.clock,
+      dataDir: options.dataDir,
+      requestTimeoutMs: options.requestTimeoutMs,
+      onWarning: (message, details) => this.warn(message, details),
+    });
     membership.on('member-join', (m) => {
       this.emit('member-join', toInfo(m));
       this.pubsub.announce({ id: m.id, address: m.address });
@@ -291,6 +303,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
 
   private async stop(): Promise<void> {
     clearInterval(this.housekeeping);
+    await this.log.close();
     this.cache.close();
     this.antiEntropy.stop();
     this.rebalancer.close();
@@ -354,6 +367,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     this.table = next;
     this.tableVersion++;
     this.rebalancer.tableChanged(this.previousTable, this.table, this.tableVersion);
+    this.log.tableChanged();
     // copies of partitions kept through the change may differ (a rejoin, two clusters merging): compare soon
     if (this.tableVersion > 1 && !this.excludeSelf) {
       const timer = setTimeout(() => this.antiEntropy.runOnce().catch(() => {}), 250);

@@ -38,6 +38,22 @@ export const MessageKind = {
   Publish: 11,
   /** Ephemeral pub/sub: a node's whole interest set: [version, channels, patterns]. */
   Interest: 12,
+  /** Log: append messages at a partition's leader: [topic, partition, messages, acks]. */
+  LogAppend: 13,
+  /** Log: leader to follower, records with their offsets: [topic, partition, records]. */
+  LogReplicate: 14,
+  /** Log: read records: [topic, partition, fromOffset, maxMessages]. */
+  LogRead: 15,
+  /** Log: a replica's start and end offsets: [topic, partition]. */
+  LogEnd: 16,
+  /** Log: hand deliveries of a consumer group to a member: [topic, partition, group, member, max, from]. */
+  LogTake: 17,
+  /** Log: acks and nacks of deliveries: [topic, partition, group, acks, nacks]. */
+  LogAck: 18,
+  /** Log: a consumer group's state, leader to followers: [topic, partition, group, snapshot]. */
+  LogGroupSync: 19,
+  /** Log: a previous holder tells a new leader that it holds a partition: [topic, partition, options]. */
+  LogHandoff: 20,
 } as const;
 
 /** A decoded message: [kind, id, body]. */

@@ -1,0 +1,826 @@
+/**
+ * `node.log`: durable, replicated topics on the cluster's ring. A topic
+ * partition lives on the owners of ring partition partitionOf(topic + '\0' + p):
+ * the primary is its leader, the other owners follow. The leader coalesces
+ * every append of one tick into one log append and one replication batch per
+ * follower, and answers once the ack level's number of copies hold it.
+ * Followers accept records only at their end (a gap makes the leader resend
+ * from there). A node that becomes leader first adopts the longest log among
+ * the partition's other holders, and after every table change a leader brings
+ * its followers up to date, so a partition survives the loss of any one node.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
+import type { ClusterCache } from '../cluster/cluster-cache.js';
+import { hashKey } from '../eviction/key-hash.js';
+import type { ClusterView } from '../replication/cluster-view.js';
+import type { Clock } from '../store/clock.js';
+import type { PeerTransport } from '../transport/peer-transport.js';
+import { type ConsumedMessage, type ConsumeOptions, Consumer } from './consumer.js';
+import type { GroupPartitionState } from './groups/group-partition-state.js';
+import { type GroupSettings, type PartitionId, PartitionReplica, type StartFrom } from './partition-replica.js';
+import type { AppendInput, LogRecord, ReplicatedInput } from './storage/log-record.js';
+import {
+  type AppendOptions,
+  checkAppendOptions,
+  checkTopicName,
+  type ResolvedTopicOptions,
+  resolveTopicOptions,
+  type TopicOptions,
+} from './topic-options.js';
+
+/** Where an appended message landed. */
+export interface AppendReceipt {
+  partition: number;
+  offset: number;
+  /** True when the id had been appended before (a retried append): offset is the first one's. */
+  duplicate: boolean;
+}
+
+/** Lag of one group on one partition. */
+export interface PartitionLag {
+  partition: number;
+  endOffset: number;
+  committedOffset: number;
+  lag: number;
+  unacked: number;
+  oldestUnackedAgeMs: number;
+  redeliveries: number;
+  deadLetters: number;
+  paused: boolean;
+}
+
+/** What MessageLog needs from the node. */
+export interface MessageLogDeps {
+  view: ClusterView;
+  transport: PeerTransport;
+  cache: ClusterCache;
+  clock: Clock;
+  /** Directory for segment files; undefined = memory only (still replicated). */
+  dataDir: string | undefined;
+  requestTimeoutMs: number;
+  onWarning: (message: string, details: Record<string, unknown>) => void;
+}
+
+type AppendBody = [
+  topic: string,
+  partition: number,
+  messages: AppendInput[],
+  acks: 'leader' | 'quorum',
+  options: ResolvedTopicOptions,
+];
+type Pending = {
+  input: AppendInput;
+  resolve: (r: { offset: number; duplicate: boolean }) => void;
+  reject: (e: unknown) => void;
+};
+
+const TOPIC_META = '__shoal:topic:';
+const RETRYABLE = new Set([
+  'SHOAL_TRANSPORT_UNAVAILABLE',
+  'SHOAL_TRANSPORT_TIMEOUT',
+  'SHOAL_TRANSPORT_CLOSED',
+  'SHOAL_CLUSTER_NOT_OWNER',
+  'SHOAL_REPLICATION_QUORUM',
+]);
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const key = (id: PartitionId) => `${id.topic}\u0000${id.partition}`;
+
+/** The cluster's durable message log, as seen from one node. */
+export class MessageLog {
+  private readonly replicas = new Map<string, PartitionReplica>();
+  private readonly topics = new Map<string, ResolvedTopicOptions>();
+  private readonly batches = new Map<string, Pending[]>();
+  private readonly consumers = new Set<Consumer>();
+  private readonly instanceId = randomUUID().slice(0, 8);
+  private roundRobin = 0;
+  private closed = false;
+
+  constructor(private readonly deps: MessageLogDeps) {
+    const t = deps.transport;
+    t.handle(MessageKind.LogAppend, (body) => this.leaderAppend(body as AppendBody));
+    t.handle(MessageKind.LogReplicate, (body) => this.followerAppend(body));
+    t.handle(MessageKind.LogRead, (body) => this.serveRead(body));
+    t.handle(MessageKind.LogEnd, (body) => this.serveEnd(body));
+    t.handle(MessageKind.LogTake, (body) => this.serveTake(body));
+    t.handle(MessageKind.LogAck, (body) => this.serveAck(body));
+    t.handle(MessageKind.LogGroupSync, (body) => this.storeGroupSnapshot(body));
+    t.handle(MessageKind.LogHandoff, (body) => this.takeHandoff(body));
+  }
+
+  // ------------------------------------------------------------------ topics
+
+  /** Creates a topic (or returns the existing one's options; options of an existing topic cannot change). */
+  async createTopic(topic: string, options: TopicOptions = {}): Promise<ResolvedTopicOptions> {
+    checkTopicName(topic);
+    const resolved = resolveTopicOptions(options);
+    await this.deps.cache.set(
+      TOPIC_META + topic,
+      { ...resolved, maxMessages: finiteOrNull(resolved.maxMessages) },
+      { nx: true },
+    );
+    return this.topicOptions(topic);
+  }
+
+  /** A topic's options; a topic used before it was created gets the defaults. */
+  async topicOptions(topic: string): Promise<ResolvedTopicOptions> {
+    checkTopicName(topic);
+    const known = this.topics.get(topic);
+    if (known !== undefined) return known;
+    let stored = (await this.deps.cache.get(TOPIC_META + topic)) as Record<string, unknown> | undefined;
+    if (stored === undefined) {
+      const defaults = resolveTopicOptions();
+      await this.deps.cache.set(TOPIC_META + topic, { ...defaults, maxMessages: null }, { nx: true });
+      stored = (await this.deps.cache.get(TOPIC_META + topic)) as Record<string, unknown>;
+    }
+    const options = Object.freeze({
+      ...(stored as unknown as ResolvedTopicOptions),
+      maxMessages: (stored.maxMessages as number | null) ?? Number.POSITIVE_INFINITY,
+    });
+    this.topics.set(topic, options);
+    return options;
+  }
+
+  // ------------------------------------------------------------------ append
+
+  /**
+   * Appends a message; resolves with its partition and offset once the ack
+   * level's copies hold it ('quorum' by default: it survives any one node's SIGKILL).
+   */
+  async append(topic: string, value: unknown, options: AppendOptions = {}): Promise<AppendReceipt> {
+    const o = checkAppendOptions(options);
+    if (value === undefined) throw new ShoalError('SHOAL_VALUE_INVALID', 'a message value must not be undefined');
+    const t = await this.topicOptions(topic);
+    const partition = this.choosePartition(t, o.key, o.id);
+    const input: AppendInput = { value };
+    if (o.key !== undefined) input.key = o.key;
+    if (o.id !== undefined) input.id = o.id;
+    if (o.headers !== undefined) input.headers = o.headers;
+    const [result] = (await this.routed({ topic, partition }, MessageKind.LogAppend, [
+      topic,
+      partition,
+      [input],
+      o.acks,
+      t,
+    ])) as {
+      offset: number;
+      duplicate: boolean;
+    }[];
+    return {
+      partition,
+      offset: (result as { offset: number }).offset,
+      duplicate: (result as { duplicate: boolean }).duplicate,
+    };
+  }
+
+  private choosePartition(t: ResolvedTopicOptions, k: string | undefined, id: string | undefined): number {
+    // a key keeps order; an id keeps a retried append on the same partition, so dedupe can see it
+    if (k !== undefined) return hashKey(k) % t.partitions;
+    if (id !== undefined) return hashKey(id) % t.partitions;
+    this.roundRobin = (this.roundRobin + 1) % t.partitions;
+    return this.roundRobin;
+  }
+
+  /** Sends a partition request to its leader (or runs it here), retrying through topology changes. */
+  private async routed(id: PartitionId, kind: number, body: unknown[]): Promise<unknown> {
+    if (this.closed) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node has been closed');
+    const deadline = Date.now() + this.deps.requestTimeoutMs;
+    let backoff = 10;
+    for (;;) {
+      const leader = this.leaderOf(id);
+      try {
+        if (leader === this.deps.view.selfId) return await this.local(kind, body);
+        const address = leader === undefined ? undefined : this.deps.view.addressOf(leader);
+        if (address === undefined) throw new ShoalError('SHOAL_TRANSPORT_UNAVAILABLE', `no leader for ${key(id)}`);
+        return await this.deps.transport.request(address, kind, body, Math.max(1, deadline - Date.now()));
+      } catch (err) {
+        if (!isShoalError(err) || !RETRYABLE.has(err.code)) throw err;
+        if (Date.now() >= deadline || this.closed) {
+          throw new ShoalError(
+            'SHOAL_REQUEST_TIMEOUT',
+            `log request on ${id.topic}/${id.partition} timed out: ${err.message}`,
+            {
+              topic: id.topic,
+              partition: id.partition,
+              lastCode: err.code,
+            },
+          );
+        }
+      }
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, 250);
+    }
+  }
+
+  private local(kind: number, body: unknown[]): unknown {
+    switch (kind) {
+      case MessageKind.LogAppend:
+        return this.leaderAppend(body as AppendBody);
+      case MessageKind.LogRead:
+        return this.serveRead(body);
+      case MessageKind.LogTake:
+        return this.serveTake(body);
+      case MessageKind.LogAck:
+        return this.serveAck(body);
+      case MessageKind.LogEnd:
+        return this.serveEnd(body);
+      default:
+        throw new ShoalError('SHOAL_PROTOCOL_UNKNOWN_KIND', `kind ${kind}`);
+    }
+  }
+
+  private ringPartition(id: PartitionId): number {
+    return this.deps.view.partitionOf(key(id));
+  }
+
+  private leaderOf(id: PartitionId): string | undefined {
+    return this.deps.view.ownersOf(this.ringPartition(id))[0];
+  }
+
+  private ownersOf(id: PartitionId): readonly string[] {
+    return this.deps.view.ownersOf(this.ringPartition(id));
+  }
+
+  private replica(id: PartitionId, options: ResolvedTopicOptions): PartitionReplica {
+    const k = key(id);
+    let replica = this.replicas.get(k);
+    if (replica === undefined) {
+      const dir =
+        this.deps.dataDir === undefined
+          ? undefined
+          : join(this.deps.dataDir, 'log', encodeURIComponent(id.topic), String(id.partition));
+      replica = new PartitionReplica(id, options, this.deps.clock, dir);
+      this.replicas.set(k, replica);
+    }
+    return replica;
+  }
+
+  private checkLeader(id: PartitionId): void {
+    if (this.leaderOf(id) !== this.deps.view.selfId) {
+      throw new ShoalError('SHOAL_CLUSTER_NOT_OWNER', `not the leader of ${id.topic}/${id.partition}`, {
+        topic: id.topic,
+        partition: id.partition,
+        owners: [...this.ownersOf(id)],
+        tableVersion: this.deps.view.tableVersion,
+      });
+    }
+  }
+
+  /** Leader: queue this tick's appends to a partition; one log append and one replication per follower per tick. */
+  private async leaderAppend(body: AppendBody): Promise<{ offset: number; duplicate: boolean }[]> {
+    if (
+      !Array.isArray(body) ||
+      body.length !== 5 ||
+      typeof body[0] !== 'string' ||
+      !Number.isInteger(body[1]) ||
+      !Array.isArray(body[2])
+    ) {
+      throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a log append is [topic, partition, messages, acks, options]');
+    }
+    const [topic, partition, messages, acks, options] = body;
+    const id = { topic, partition };
+    this.checkLeader(id);
+    const replica = this.replica(id, options);
+    await this.ensureLed(replica);
+    const k = `${key(id)}\u0000${acks}`;
+    const results = messages.map(
+      (input) =>
+        new Promise<{ offset: number; duplicate: boolean }>((resolve, reject) => {
+          const batch = this.batches.get(k);
+          if (batch !== undefined) batch.push({ input, resolve, reject });
+          else {
+            this.batches.set(k, [{ input, resolve, reject }]);
+            setImmediate(() => this.flush(k, replica, acks));
+          }
+        }),
+    );
+    return Promise.all(results);
+  }
+
+  private flush(k: string, replica: PartitionReplica, acks: 'leader' | 'quorum'): void {
+    const batch = this.batches.get(k) ?? [];
+    this.batches.delete(k);
+    const fresh: Pending[] = [];
+    for (const p of batch) {
+      const seen = p.input.id === undefined ? undefined : replica.offsetOfId(p.input.id);
+      if (seen !== undefined) p.resolve({ offset: seen, duplicate: true });
+      else fresh.push(p);
+    }
+    if (fresh.length === 0) return;
+    let base: number;
+    try {
+      base = replica.log.append(fresh.map((p) => p.input)).baseOffset;
+    } catch (err) {
+      for (const p of fresh) p.reject(err);
+      return;
+    }
+    const records = replica.log.read(base, { maxMessages: fresh.length, maxBytes: Number.MAX_SAFE_INTEGER });
+    for (const r of records) replica.remember(r);
+    for (const state of replica.groups.values()) state.setEndOffset(replica.log.endOffset);
+    replica.notify();
+    const owners = this.ownersOf(replica.id);
+    const needed = acks === 'leader' ? 1 : Math.floor(owners.length / 2) + 1;
+    this.replicateTo(replica, owners, records, needed).then(
+      () => fresh.forEach((p, i) => p.resolve({ offset: base + i, duplicate: false })),
+      (err) => {
+        for (const p of fresh) p.reject(err);
+      },
+    );
+  }
+
+  /** Sends records to every follower at once; resolves when `needed` copies (the leader's included) hold them. */
+  private replicateTo(
+    replica: PartitionReplica,
+    owners: readonly string[],
+    records: LogRecord[],
+    needed: number,
+  ): Promise<void> {
+    const followers = owners.filter((o) => o !== this.deps.view.selfId);
+    let acks = 1;
+    if (acks >= needed) {
+      for (const f of followers) this.sendRecords(replica, f, records).catch(() => {});
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      let pending = followers.length;
+      let settled = false;
+      const failures: string[] = [];
+      for (const f of followers) {
+        this.sendRecords(replica, f, records).then(
+          () => {
+            acks++;
+            pending--;
+            if (!settled && acks >= needed) {
+              settled = true;
+              resolve();
+            }
+          },
+          (err: Error) => {
+            pending--;
+            failures.push(`${f}: ${err.message}`);
+            if (!settled && acks + pending < needed) {
+              settled = true;
+              reject(
+                new ShoalError(
+                  'SHOAL_REPLICATION_QUORUM',
+                  `${acks} of ${needed} copies of ${key(replica.id)} (${failures.join('; ')})`,
+                ),
+              );
+            }
+          },
+        );
+      }
+    });
+  }
+
+  /** Leader: sends records to one follower; on a gap, resends from the follower's end (bounded rounds). */
+  private async sendRecords(replica: PartitionReplica, follower: string, records: readonly LogRecord[]): Promise<void> {
+    const address = this.deps.view.addressOf(follower);
+    if (address === undefined) throw new ShoalError('SHOAL_TRANSPORT_UNAVAILABLE', `no address for ${follower}`);
+    let batch: readonly LogRecord[] = records;
+    for (let round = 0; round < 64; round++) {
+      const reply = (await this.deps.transport.request(
+        address,
+        MessageKind.LogReplicate,
+        [replica.id.topic, replica.id.partition, batch.map(toReplicated), replica.topic],
+        10_000,
+      )) as { endOffset: number; gap?: number };
+      if (reply.gap === undefined) return;
+      // the follower is behind: send what it lacks first, then the batch again
+      const from = Math.max(reply.gap, replica.log.startOffset);
+      if (from >= replica.log.endOffset) return;
+      batch = replica.log.read(from, { maxMessages: 5000, maxBytes: 8 * 1024 * 1024 });
+      if (reply.gap < replica.log.startOffset) {
+        await this.deps.transport.request(
+          address,
+          MessageKind.LogReplicate,
+          [replica.id.topic, replica.id.partition, [], replica.topic, replica.log.startOffset],
+          10_000,
+        );
+      }
+    }
+    throw new ShoalError('SHOAL_REPLICATION_QUORUM', `follower ${follower} did not catch up on ${key(replica.id)}`);
+  }
+
+  /** Follower: appends records at its end; reports a gap so the leader resends from there. */
+  private followerAppend(body: unknown): { endOffset: number; gap?: number } {
+    if (!Array.isArray(body) || body.length < 4 || typeof body[0] !== 'string' || !Array.isArray(body[2])) {
+      throw new ShoalError(
+        'SHOAL_PROTOCOL_INVALID',
+        'a log replicate is [topic, partition, records, options, resetTo?]',
+      );
+    }
+    const [topic, partition, records, options, resetTo] = body as [
+      string,
+      number,
+      ReplicatedInput[],
+      ResolvedTopicOptions,
+      number?,
+    ];
+    const id = { topic, partition };
+    if (!this.ownersOf(id).includes(this.deps.view.selfId)) {
+      throw new ShoalError('SHOAL_CLUSTER_NOT_OWNER', `not an owner of ${topic}/${partition}`);
+    }
+    const replica = this.replica(id, options);
+    if (typeof resetTo === 'number' && replica.log.endOffset < resetTo) replica.log.resetTo(resetTo);
+    if (records.length === 0) return { endOffset: replica.log.endOffset };
+    const first = records[0] as ReplicatedInput;
+    if (first.offset < replica.log.endOffset) {
+      // overlap: if what we hold there differs (a deposed leader's unacknowledged tail), drop our tail
+      const [mine] = replica.log.read(first.offset, { maxMessages: 1 });
+      if (mine !== undefined && (mine.timestamp !== first.timestamp || mine.id !== first.id))
+        replica.log.truncateFrom(first.offset);
+    }
+    const result = replica.log.appendReplicated(records);
+    if (result.status === 'gap') return { endOffset: replica.log.endOffset, gap: result.expectedOffset };
+    for (const r of records) replica.remember(r as LogRecord);
+    return { endOffset: replica.log.endOffset };
+  }
+
+  // ------------------------------------------------------------------ leadership and catch-up
+
+  /** Before a new leader serves: adopt the longest log among the partition's other holders. */
+  private async ensureLed(replica: PartitionReplica): Promise<void> {
+    const version = this.deps.view.tableVersion;
+    if (replica.ledAt === version) return;
+    replica.ledAt = version;
+    const holders = new Set([
+      ...this.ownersOf(replica.id),
+      ...this.deps.view.previousOwnersOf(this.ringPartition(replica.id)),
+    ]);
+    holders.delete(this.deps.view.selfId);
+    for (const holder of holders) {
+      const address = this.deps.view.addressOf(holder);
+      if (address === undefined) continue;
+      try {
+        await this.pullFrom(replica, address);
+      } catch (err) {
+        this.deps.onWarning('log takeover: a holder could not be read', { holder, message: (err as Error).message });
+      }
+    }
+    // groups restart from the replicated snapshots: everything not committed is delivered again
+    replica.groups.clear();
+  }
+
+  /** Copies records from another holder that has more than this replica. */
+  private async pullFrom(replica: PartitionReplica, address: string): Promise<void> {
+    const { id } = replica;
+    const [start, end] = (await this.deps.transport.request(
+      address,
+      MessageKind.LogEnd,
+      [id.topic, id.partition],
+      5000,
+    )) as [number, number];
+    if (end <= replica.log.endOffset) return;
+    if (replica.log.endOffset < start) replica.log.resetTo(start);
+    while (replica.log.endOffset < end) {
+      const records = (await this.deps.transport.request(
+        address,
+        MessageKind.LogRead,
+        [id.topic, id.partition, replica.log.endOffset, 5000, true],
+        10_000,
+      )) as ReplicatedInput[];
+      if (records.length === 0) break;
+      replica.log.appendReplicated(records);
+      for (const r of records) replica.remember(r as LogRecord);
+    }
+  }
+
+  /**
+   * The table changed: lead what this node now leads (takeover + bring
+   * followers up to date) and hand what it no longer holds to the new leader.
+   */
+  tableChanged(): void {
+    for (const replica of this.replicas.values()) {
+      const owners = this.ownersOf(replica.id);
+      if (owners[0] === this.deps.view.selfId) {
+        this.ensureLed(replica)
+          .then(() => this.catchUpFollowers(replica))
+          .catch((err: unknown) =>
+            this.deps.onWarning('log catch-up failed', { partition: key(replica.id), message: String(err) }),
+          );
+      } else if (!owners.includes(this.deps.view.selfId) && owners[0] !== undefined) {
+        const address = this.deps.view.addressOf(owners[0]);
+        if (address !== undefined) {
+          this.deps.transport.send(address, MessageKind.LogHandoff, [
+            replica.id.topic,
+            replica.id.partition,
+            replica.topic,
+          ]);
+        }
+      }
+    }
+  }
+
+  private async catchUpFollowers(replica: PartitionReplica): Promise<void> {
+    if (replica.log.endOffset === replica.log.startOffset) return;
+    const tail = replica.log.read(replica.log.endOffset - 1, { maxMessages: 1 });
+    for (const f of this.ownersOf(replica.id)) {
+      if (f !== this.deps.view.selfId) await this.sendRecords(replica, f, tail).catch(() => {});
+    }
+    for (const [group, state] of replica.groups) this.syncGroup(replica, group, state.snapshot());
+  }
+
+  /** A previous holder says it has a partition: a leader that does not know it yet creates it and pulls. */
+  private takeHandoff(body: unknown): void {
+    if (!Array.isArray(body) || typeof body[0] !== 'string' || !Number.isInteger(body[1])) {
+      throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a log handoff is [topic, partition, options]');
+    }
+    const id = { topic: body[0] as string, partition: body[1] as number };
+    if (this.leaderOf(id) !== this.deps.view.selfId) return;
+    const replica = this.replica(id, body[2] as ResolvedTopicOptions);
+    replica.ledAt = 0;
+    this.ensureLed(replica)
+      .then(() => this.catchUpFollowers(replica))
+      .catch(() => {});
+  }
+
+  /** [start, end] of this node's copy; with a group, that group's stats here too (lag is asked of the leader). */
+  private serveEnd(body: unknown): [number, number, unknown] {
+    if (!Array.isArray(body) || typeof body[0] !== 'string')
+      throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a log end is [topic, partition, group?]');
+    const [topic, partition, group] = body as [string, number, string | undefined];
+    const replica = this.replicas.get(key({ topic, partition }));
+    if (replica === undefined) return [0, 0, null];
+    replica.groups.get(group ?? '')?.setEndOffset(replica.log.endOffset);
+    const stats = group === undefined ? null : (replica.groups.get(group)?.stats() ?? null);
+    return [replica.log.startOffset, replica.log.endOffset, stats];
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  /** Reads up to `maxMessages` records of one partition from `fromOffset` (served by the leader). */
+  async read(topic: string, partition: number, fromOffset: number, maxMessages = 100): Promise<LogRecord[]> {
+    const t = await this.topicOptions(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= t.partitions) {
+      throw new ShoalError('SHOAL_ARGUMENT_INVALID', `partition ${partition} is not in 0..${t.partitions - 1}`);
+    }
+    return (await this.routed({ topic, partition }, MessageKind.LogRead, [
+      topic,
+      partition,
+      fromOffset,
+      maxMessages,
+      false,
+    ])) as LogRecord[];
+  }
+
+  private serveRead(body: unknown): LogRecord[] {
+    const [topic, partition, from, max, anyReplica] = body as [string, number, number, number, boolean];
+    const id = { topic, partition };
+    if (!anyReplica) this.checkLeader(id);
+    const replica = this.replicas.get(key(id));
+    if (replica === undefined || from >= replica.log.endOffset) return [];
+    return replica.log.read(from, { maxMessages: Math.min(Math.max(1, max), 10_000) });
+  }
+
+  // ------------------------------------------------------------------ consumer groups
+
+  /**
+   * Consumes a topic as a member of `group`: each message goes to one member;
+   * the handler's success acks it, a throw or `nack` redelivers it with
+   * backoff, and after `maxDeliveries` it is appended to `<topic>.dlq`.
+   */
+  consume(topic: string, options: ConsumeOptions, handler: (message: ConsumedMessage) => unknown): Consumer {
+    checkTopicName(topic);
+    if (this.closed) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node has been closed');
+    const consumer = new Consumer(
+      this,
+      topic,
+      options,
+      handler,
+      `${this.deps.view.selfId}/${randomUUID().slice(0, 8)}`,
+    );
+    this.consumers.add(consumer);
+    consumer.onClose(() => this.consumers.delete(consumer));
+    consumer.start();
+    return consumer;
+  }
+
+  /** @internal Consumer -> leader: deliveries for a member. */
+  take(
+    topic: string,
+    partition: number,
+    group: string,
+    member: string,
+    max: number,
+    from: StartFrom,
+    settings: GroupSettings,
+    waitMs: number,
+  ) {
+    return this.routed({ topic, partition }, MessageKind.LogTake, [
+      topic,
+      partition,
+      group,
+      member,
+      max,
+      from,
+      settings,
+      waitMs,
+    ]) as Promise<{
+      deliveries: { deliveryId: string; offset: number; deliveries: number; record: LogRecord }[];
+      paused: string | null;
+    }>;
+  }
+
+  /** @internal Consumer -> leader: acks and nacks. */
+  settle(
+    topic: string,
+    partition: number,
+    group: string,
+    acks: string[],
+    nacks: [string, number | null, string | null][],
+  ) {
+    return this.routed({ topic, partition }, MessageKind.LogAck, [topic, partition, group, acks, nacks]) as Promise<{
+      errors: string[];
+    }>;
+  }
+
+  private async serveTake(body: unknown) {
+    if (!Array.isArray(body) || body.length !== 8) throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a take is 8 fields');
+    const [topic, partition, group, member, max, from, settings, waitMs] = body as [
+      string,
+      number,
+      string,
+      string,
+      number,
+      StartFrom,
+      GroupSettings,
+      number,
+    ];
+    const id = { topic, partition };
+    this.checkLeader(id);
+    const replica = this.replica(id, await this.topicOptions(topic));
+    await this.ensureLed(replica);
+    const state = replica.group(group, from, settings, `${this.instanceId}${this.deps.view.tableVersion}`);
+    const deadline = Date.now() + Math.min(waitMs, 5000);
+    for (;;) {
+      this.collectDeadLetters(replica, group);
+      state.setEndOffset(replica.log.endOffset);
+      const deliveries = max > 0 ? state.take(Math.min(max, 1000), member) : [];
+      if (deliveries.length > 0 || Date.now() >= deadline || this.closed) {
+        const out = deliveries.map((d) => {
+          const [record] = replica.log.read(d.offset, { maxMessages: 1 });
+          return { deliveryId: d.deliveryId, offset: d.offset, deliveries: d.deliveries, record: record as LogRecord };
+        });
+        if (deliveries.length > 0) this.syncGroup(replica, group, state.snapshot());
+        return { deliveries: out, paused: state.pausedReason() ?? null };
+      }
+      const due = state.nextDueAt();
+      await replica.waitForChange(
+        Math.max(1, Math.min(deadline - Date.now(), due === undefined ? 1000 : due - this.deps.clock.now())),
+      );
+    }
+  }
+
+  private serveAck(body: unknown): { errors: string[] } {
+    if (!Array.isArray(body) || body.length !== 5) throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'an ack is 5 fields');
+    const [topic, partition, group, acks, nacks] = body as [
+      string,
+      number,
+      string,
+      string[],
+      [string, number | null, string | null][],
+    ];
+    const id = { topic, partition };
+    this.checkLeader(id);
+    const replica = this.replicas.get(key(id));
+    const state = replica?.groups.get(group);
+    if (replica === undefined || state === undefined) {
+      throw new ShoalError(
+        'SHOAL_LOG_UNKNOWN_DELIVERY',
+        `no deliveries of group ${group} on ${topic}/${partition} here (the leader changed)`,
+      );
+    }
+    const errors: string[] = [];
+    for (const d of acks) {
+      try {
+        state.ack(d);
+      } catch (err) {
+        errors.push(isShoalError(err) ? err.code : String(err));
+      }
+    }
+    for (const [d, delay, reason] of nacks) {
+      try {
+        state.nack(d, delay ?? undefined, reason ?? undefined);
+      } catch (err) {
+        errors.push(isShoalError(err) ? err.code : String(err));
+      }
+    }
+    this.collectDeadLetters(replica, group);
+    this.syncGroup(replica, group, state.snapshot());
+    replica.notify();
+    return { errors };
+  }
+
+  /** Appends the group's dead letters to `<topic>.dlq`, then lets the commit pass them. */
+  private collectDeadLetters(replica: PartitionReplica, group: string): void {
+    const state = replica.groups.get(group);
+    if (state === undefined) return;
+    for (const dead of state.tick()) {
+      const [record] = replica.log.read(dead.offset, { maxMessages: 1 });
+      const headers: Record<string, string> = {
+        ...(record?.headers ?? {}),
+        'x-shoal-dlq-reason': dead.reason,
+        'x-shoal-dlq-group': group,
+        'x-shoal-dlq-source': `${replica.id.topic}/${replica.id.partition}/${dead.offset}`,
+        'x-shoal-dlq-deliveries': String(dead.deliveries),
+      };
+      if (dead.lastError !== undefined) headers['x-shoal-dlq-error'] = dead.lastError;
+      this.append(`${replica.id.topic}.dlq`, record?.value ?? null, {
+        id: `${replica.id.topic}/${replica.id.partition}/${group}/${dead.offset}`,
+        headers,
+        ...(record?.key === undefined ? {} : { key: record.key }),
+      }).then(
+        () => state.confirmDeadLetter(dead.offset),
+        (err: unknown) =>
+          this.deps.onWarning('dead letter not appended yet; it will be retried', { message: String(err) }),
+      );
+    }
+  }
+
+  private syncGroup(replica: PartitionReplica, group: string, snapshot: unknown): void {
+    replica.groupSnapshots.set(group, snapshot);
+    const settings = replica.groupSettings.get(group);
+    for (const f of this.ownersOf(replica.id)) {
+      if (f === this.deps.view.selfId) continue;
+      const address = this.deps.view.addressOf(f);
+      if (address !== undefined) {
+        this.deps.transport.send(address, MessageKind.LogGroupSync, [
+          replica.id.topic,
+          replica.id.partition,
+          group,
+          snapshot,
+          settings,
+          replica.topic,
+        ]);
+      }
+    }
+  }
+
+  private storeGroupSnapshot(body: unknown): void {
+    if (!Array.isArray(body) || body.length !== 6)
+      throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a group sync is 6 fields');
+    const [topic, partition, group, snapshot, settings, options] = body as [
+      string,
+      number,
+      string,
+      unknown,
+      GroupSettings | undefined,
+      ResolvedTopicOptions,
+    ];
+    const replica = this.replica({ topic, partition }, options);
+    replica.groupSnapshots.set(group, snapshot);
+    if (settings !== undefined) replica.groupSettings.set(group, settings);
+  }
+
+  /** Lag of `group` on every partition of `topic`, as each partition's leader sees it. */
+  async lag(topic: string, group: string): Promise<PartitionLag[]> {
+    const t = await this.topicOptions(topic);
+    return Promise.all(
+      Array.from({ length: t.partitions }, async (_, partition) => {
+        const [, end, s] = (await this.routed({ topic, partition }, MessageKind.LogEnd, [topic, partition, group])) as [
+          number,
+          number,
+          ReturnType<GroupPartitionState['stats']> | null,
+        ];
+        return {
+          partition,
+          endOffset: end,
+          committedOffset: s?.committedOffset ?? 0,
+          lag: s === null ? end : Math.max(0, end - s.committedOffset),
+          unacked: s?.unacked ?? 0,
+          oldestUnackedAgeMs: s?.oldestUnackedAgeMs ?? 0,
+          redeliveries: s?.redeliveries ?? 0,
+          deadLetters: s?.deadLetters ?? 0,
+          paused: s?.paused ?? false,
+        };
+      }),
+    );
+  }
+
+  /** Stops consumers and closes every partition log. Safe twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.consumers].map((c) => c.close()));
+    await Promise.all([...this.replicas.values()].map((r) => r.close()));
+  }
+}
+
+function toReplicated(r: LogRecord): ReplicatedInput {
+  const out: ReplicatedInput = { offset: r.offset, timestamp: r.timestamp, value: r.value };
+  if (r.key !== undefined) out.key = r.key;
+  if (r.id !== undefined) out.id = r.id;
+  if (r.headers !== undefined) out.headers = { ...r.headers };
+  return out;
+}
+
+function finiteOrNull(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Group settings used when a caller gives none. */
+export function defaultSettings(): GroupSettings {
+  return { ackTimeoutMs: 30_000, maxDeliveries: 5, maxUnacked: 1000 };
+}

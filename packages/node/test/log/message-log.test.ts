@@ -1,0 +1,115 @@
+import { isShoalError } from '@shoal/protocol';
+import t from 'tap';
+import type { ConsumedMessage } from '../../src/log/consumer.js';
+import { eventually, startCluster } from '../cluster/helpers.js';
+
+t.test('MessageLog append returns partition and offset; same key keeps order; every node reads it', async (t) => {
+  const nodes = await startCluster(t, 3);
+  const [a, b, c] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
+  await a.log.createTopic('orders', { partitions: 4 });
+  const receipts = [];
+  for (let i = 0; i < 50; i++) receipts.push(await nodes[i % 3]?.log.append('orders', { n: i }, { key: 'customer-7' }));
+  const partition = receipts[0]?.partition as number;
+  t.ok(
+    receipts.every((r) => r?.partition === partition),
+    'one key, one partition',
+  );
+  t.same(
+    receipts.map((r) => r?.offset),
+    Array.from({ length: 50 }, (_, i) => i),
+    'dense offsets in append order',
+  );
+  for (const n of [a, b, c]) {
+    const records = await n.log.read('orders', partition, 0, 100);
+    t.same(
+      records.map((r) => (r.value as { n: number }).n),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+  }
+  const all = await Promise.all(Array.from({ length: 200 }, (_, i) => b.log.append('orders', i)));
+  t.ok(new Set(all.map((r) => r.partition)).size > 1, 'keyless messages spread over partitions');
+});
+
+t.test('MessageLog dedupes a retried append by producer id', async (t) => {
+  const nodes = await startCluster(t, 3);
+  const first = await nodes[0]?.log.append('payments', { amount: 5 }, { id: 'pay-1' });
+  const again = await nodes[2]?.log.append('payments', { amount: 5 }, { id: 'pay-1' });
+  t.equal(again?.offset, first?.offset);
+  t.equal(again?.partition, first?.partition);
+  t.equal(again?.duplicate, true);
+  const records = await nodes[1]?.log.read('payments', first?.partition as number, 0, 10);
+  t.equal(records?.length, 1, 'stored once');
+});
+
+t.test('MessageLog consumer group delivers each message to one member, acks, and reports lag', async (t) => {
+  const nodes = await startCluster(t, 3);
+  await nodes[0]?.log.createTopic('jobs', { partitions: 3 });
+  for (let i = 0; i < 90; i++) await nodes[i % 3]?.log.append('jobs', i);
+  const seen = new Map<number, string>();
+  const consumers = nodes.slice(0, 2).map((n) =>
+    n.log.consume('jobs', { group: 'workers', from: 'earliest', concurrency: 4 }, (m: ConsumedMessage) => {
+      if (seen.has(m.value as number)) t.fail(`duplicate ${String(m.value)}`);
+      seen.set(m.value as number, n.id);
+    }),
+  );
+  t.teardown(() => Promise.all(consumers.map((c) => c.close())));
+  await eventually(t, 'all 90 consumed', () => seen.size === 90);
+  await eventually(
+    t,
+    'lag drops to 0',
+    async () => (await nodes[2]?.log.lag('jobs', 'workers'))?.every((p) => p.lag === 0) ?? false,
+  );
+  const lag = await nodes[2]?.log.lag('jobs', 'workers');
+  t.equal(
+    lag?.reduce((s, p) => s + p.endOffset, 0),
+    90,
+  );
+});
+
+t.test('MessageLog redelivers on throw and nack, then dead-letters after maxDeliveries', async (t) => {
+  const nodes = await startCluster(t, 2);
+  const a = nodes[0] as (typeof nodes)[0];
+  await a.log.createTopic('flaky', { partitions: 1 });
+  await a.log.append('flaky', 'sometimes');
+  await a.log.append('flaky', 'never');
+  await a.log.append('flaky', 'later');
+  const attempts = new Map<string, number>();
+  const done: string[] = [];
+  const consumer = a.log.consume('flaky', { group: 'g', from: 'earliest', maxDeliveries: 3 }, (m) => {
+    const n = (attempts.get(m.value as string) ?? 0) + 1;
+    attempts.set(m.value as string, n);
+    if (m.deliveries !== n) t.fail(`deliveries ${m.deliveries} != ${n}`);
+    if (m.value === 'sometimes' && n < 2) throw new Error('transient');
+    if (m.value === 'never') throw new Error('poison');
+    if (m.value === 'later' && n === 1) return m.nack(20);
+    done.push(m.value as string);
+  });
+  t.teardown(() => consumer.close());
+  const dlq: ConsumedMessage[] = [];
+  const dlqConsumer = nodes[1]?.log.consume('flaky.dlq', { group: 'ops', from: 'earliest' }, (m) => {
+    dlq.push(m);
+  });
+  t.teardown(() => dlqConsumer?.close());
+  await eventually(t, 'the poison message reaches the DLQ', () => dlq.length === 1, 30_000);
+  await eventually(t, 'the others succeed', () => done.length === 2);
+  t.same(done.sort(), ['later', 'sometimes']);
+  t.equal(attempts.get('never'), 3, 'tried maxDeliveries times');
+  t.equal(dlq[0]?.value, 'never');
+  t.equal(dlq[0]?.headers['x-shoal-dlq-reason'], 'max-deliveries');
+  t.match(dlq[0]?.headers['x-shoal-dlq-error'], /poison/);
+});
+
+t.test('MessageLog bad input gets typed errors', async (t) => {
+  const nodes = await startCluster(t, 1);
+  const n = nodes[0] as (typeof nodes)[0];
+  const err = (p: Promise<unknown>) => p.catch((e: unknown) => e);
+  t.ok(isShoalError(await err(n.log.append('bad topic!', 1)), 'SHOAL_ARGUMENT_INVALID'));
+  t.ok(isShoalError(await err(n.log.append('t', undefined)), 'SHOAL_VALUE_INVALID'));
+  t.ok(isShoalError(await err(n.log.append('t', 1, { acks: 'all' as never })), 'SHOAL_ARGUMENT_INVALID'));
+  t.ok(isShoalError(await err(n.log.append('t', 1, { bogus: 1 } as never)), 'SHOAL_ARGUMENT_INVALID'));
+  t.ok(isShoalError(await err(n.log.createTopic('t2', { partitions: 0 })), 'SHOAL_CONFIG_INVALID'));
+  t.ok(isShoalError(await err(n.log.createTopic('t3', { retention: 1 } as never)), 'SHOAL_CONFIG_INVALID'));
+  await n.log.createTopic('small', { maxMessageBytes: 100 });
+  t.ok(isShoalError(await err(n.log.append('small', 'x'.repeat(500))), 'SHOAL_LOG_MESSAGE_TOO_LARGE'));
+  t.throws(() => n.log.consume('t', { group: '' }, () => {}), { code: 'SHOAL_ARGUMENT_INVALID' });
+});
