@@ -387,7 +387,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   }
 
   private view(): ClusterView {
-    // biome-ignore lint/complexity/noUselessThisAlias: the view's getters read the node's current state
+    // the view's getters read the node's current state
     const node = this;
     return {
       selfId: this.options.nodeId,

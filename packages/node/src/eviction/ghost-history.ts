@@ -43,7 +43,8 @@ export class GhostHistory {
 
   /** Records that the entry with `hash` was just evicted from `origin`. */
   add(hash: number, origin: GhostOrigin): void {
-    const now = (this.clocks[origin] = ((this.clocks[origin] as number) + 1) >>> 0 || 1);
+    const now = ((this.clocks[origin] as number) + 1) >>> 0 || 1;
+    this.clocks[origin] = now;
     const start = bucketOf(hash, this.bucketMask);
     let way = start;
     let oldestAge = -1;

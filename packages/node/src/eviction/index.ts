@@ -3,7 +3,6 @@
 export { createEvictionPolicy } from './create-policy.js';
 export type { EvictionPolicy, EvictionPolicyName } from './eviction-policy.js';
 export { NO_SLOT } from './eviction-policy.js';
-export { FrequencySketch } from './frequency-sketch.js';
 export { hashKey } from './key-hash.js';
 export { LfuPolicy, type LfuPolicyOptions } from './lfu-policy.js';
 export { LruPolicy } from './lru-policy.js';

@@ -23,13 +23,16 @@ export interface LfuPolicyOptions {
    * Accesses (touches and inserts) between two halvings of every frequency.
    * Positive integer. Default: 10 x `capacityHint`, or 10 x the slot capacity
    * given to `resize` (at least 16) when the hint is 0 or not finite.
+   *
+   * Inserts count as well as touches: when the old hot keys fill the cache and
+   * every request of a new pattern misses, touches alone would never age them.
    */
   agingPeriod?: number;
 }
 
 /**
- * Evicts the entry read least often, oldest first among equals; frequencies
- * saturate at 15 and are halved every `agingPeriod` accesses.
+ * Evicts the entry accessed least often, least recently used first among
+ * equals; frequencies saturate at 15 and are halved every `agingPeriod` accesses.
  *
  * Aging splices the lists of levels 2k and 2k+1 into level k (the lower one
  * first, so it stays nearer eviction), which is 16 pointer moves. A slot's
@@ -50,6 +53,7 @@ export class LfuPolicy implements EvictionPolicy {
   private agingPeriod: number;
   private untilAging: number; // accesses left before the next halving
   private readonly derivedAgingPeriod: boolean;
+  private readonly epochLimit = EPOCH_LIMIT; // a field, not only a constant, so tests can rebase often
 
   /**
    * @param capacityHint expected number of entries; sizes the arrays and the
@@ -171,13 +175,13 @@ export class LfuPolicy implements EvictionPolicy {
     for (let k = 0; k < LEVELS / 2; k++) if (heads[k] !== NO_SLOT) occupied |= 1 << k;
     this.occupied = occupied;
     this.untilAging = this.agingPeriod;
-    if (++this.epoch === EPOCH_LIMIT) this.rebase();
+    if (++this.epoch === this.epochLimit) this.rebase();
   }
 
   /**
    * Writes every slot's true level (the list it is in) and resets all epochs to
-   * 0. O(entries), but runs once every 65535 halvings, so it costs far less than
-   * one extra array write per access while keeping slot epochs at 2 bytes.
+   * 0. O(entries), but once every 65535 halvings (at the default period, once per
+   * 655,350 x capacity accesses): the price of 2-byte slot epochs.
    */
   private rebase(): void {
     for (let l = 0; l < LEVELS; l++) {

@@ -322,7 +322,9 @@ export class MessageLog {
     const owners = this.ownersOf(replica.id);
     const needed = acks === 'leader' ? 1 : Math.floor(owners.length / 2) + 1;
     this.replicateTo(replica, owners, records, needed).then(
-      () => fresh.forEach((p, i) => p.resolve({ offset: base + i, duplicate: false })),
+      () => {
+        for (const [i, p] of fresh.entries()) p.resolve({ offset: base + i, duplicate: false });
+      },
       (err) => {
         for (const p of fresh) p.reject(err);
       },
