@@ -64,6 +64,8 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   private readonly concurrency: number;
   /** Messages handled, acked and nacked by this member. */
   readonly counters = { handled: 0, acked: 0, nacked: 0 };
+  /** The last fetch or ack failure (also emitted as 'error' when someone listens). */
+  lastError: Error | undefined;
 
   constructor(
     private readonly log: MessageLog,
@@ -92,6 +94,12 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     };
   }
 
+  // an 'error' event without a listener would throw: failures here are retried, so only report them
+  private fail(err: Error): void {
+    this.lastError = err;
+    if (this.listenerCount('error') > 0) this.fail(err);
+  }
+
   /** @internal */
   start(): void {
     this.running = true;
@@ -102,7 +110,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
           return Promise.all(loops).then(() => {});
         },
         (err: Error) => {
-          this.emit('error', err);
+          this.fail(err);
         },
       ),
     );
@@ -155,7 +163,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
         backoff = 50;
       } catch (err) {
         if (!this.running) return;
-        this.emit('error', err as Error);
+        this.fail(err as Error);
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, 2000);
         continue;
@@ -213,7 +221,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       pending = { acks: [], nacks: [] };
       this.pendingAcks.set(partition, pending);
       setImmediate(() => {
-        this.flush(partition).catch((err: Error) => this.emit('error', err));
+        this.flush(partition).catch((err: Error) => this.fail(err));
       });
     }
     if (delay === undefined) {

@@ -10,6 +10,7 @@
  * its followers up to date, so a partition survives the loss of any one node.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
 import type { ClusterCache } from '../cluster/cluster-cache.js';
@@ -107,6 +108,7 @@ export class MessageLog {
     t.handle(MessageKind.LogAck, (body) => this.serveAck(body));
     t.handle(MessageKind.LogGroupSync, (body) => this.storeGroupSnapshot(body));
     t.handle(MessageKind.LogHandoff, (body) => this.takeHandoff(body));
+    this.reopen();
   }
 
   // ------------------------------------------------------------------ topics
@@ -246,14 +248,39 @@ export class MessageLog {
     const k = key(id);
     let replica = this.replicas.get(k);
     if (replica === undefined) {
-      const dir =
-        this.deps.dataDir === undefined
-          ? undefined
-          : join(this.deps.dataDir, 'log', encodeURIComponent(id.topic), String(id.partition));
+      let dir: string | undefined;
+      if (this.deps.dataDir !== undefined) {
+        const topicDir = join(this.deps.dataDir, 'log', encodeURIComponent(id.topic));
+        mkdirSync(topicDir, { recursive: true });
+        // the options travel with the data, so a restart reopens the partition with its retention
+        writeFileSync(
+          join(topicDir, 'topic.json'),
+          JSON.stringify({ ...options, maxMessages: finiteOrNull(options.maxMessages) }),
+        );
+        dir = join(topicDir, String(id.partition));
+      }
       replica = new PartitionReplica(id, options, this.deps.clock, dir);
       this.replicas.set(k, replica);
     }
     return replica;
+  }
+
+  /** Reopens every partition found under dataDir (a restart): they take part in takeover and handoff again. */
+  private reopen(): void {
+    const root = this.deps.dataDir === undefined ? undefined : join(this.deps.dataDir, 'log');
+    if (root === undefined || !existsSync(root)) return;
+    for (const entry of readdirSync(root)) {
+      const topicDir = join(root, entry);
+      const file = join(topicDir, 'topic.json');
+      if (!existsSync(file)) continue;
+      const stored = JSON.parse(readFileSync(file, 'utf8')) as ResolvedTopicOptions & { maxMessages: number | null };
+      const options = Object.freeze({ ...stored, maxMessages: stored.maxMessages ?? Number.POSITIVE_INFINITY });
+      const topic = decodeURIComponent(entry);
+      this.topics.set(topic, options);
+      for (const p of readdirSync(topicDir)) {
+        if (/^\d+$/.test(p)) this.replica({ topic, partition: Number(p) }, options);
+      }
+    }
   }
 
   private checkLeader(id: PartitionId): void {
@@ -567,11 +594,17 @@ export class MessageLog {
     ])) as LogRecord[];
   }
 
-  private serveRead(body: unknown): LogRecord[] {
+  private async serveRead(body: unknown): Promise<LogRecord[]> {
     const [topic, partition, from, max, anyReplica] = body as [string, number, number, number, boolean];
     const id = { topic, partition };
     if (!anyReplica) this.checkLeader(id);
-    const replica = this.replicas.get(key(id));
+    let replica = this.replicas.get(key(id));
+    if (replica !== undefined && !anyReplica) await this.ensureLed(replica);
+    else if (replica === undefined && !anyReplica) {
+      // a leader that never held this partition may still have to adopt it from the previous holders
+      replica = this.replica(id, await this.topicOptions(topic));
+      await this.ensureLed(replica);
+    }
     if (replica === undefined || from >= replica.log.endOffset) return [];
     return replica.log.read(from, { maxMessages: Math.min(Math.max(1, max), 10_000) });
   }

@@ -6,7 +6,7 @@
  */
 import { isShoalError, ShoalError } from '@shoal/protocol';
 import { sizeOfValue } from '../../store/value-size.js';
-import type { AppendInput } from './log-record.js';
+import type { AppendInput, ReplicatedInput } from './log-record.js';
 
 /** Bytes counted for a record's offset and timestamp. */
 const RECORD_OVERHEAD_BYTES = 16;
@@ -76,4 +76,27 @@ export function checkOffset(value: unknown, name: string): asserts value is numb
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new ShoalError('SHOAL_ARGUMENT_INVALID', `${name}: ${String(value)} is not an offset`, { [name]: value });
   }
+}
+
+/**
+ * Checks that a replicated batch is dense (offsets n, n+1, ...) and timestamped; returns n.
+ * Throws SHOAL_ARGUMENT_INVALID naming the first bad record.
+ */
+export function checkReplicatedBatch(records: readonly ReplicatedInput[]): number {
+  const first = records[0]?.offset;
+  checkOffset(first, 'offset');
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    if (record?.offset !== first + i) {
+      throw new ShoalError('SHOAL_ARGUMENT_INVALID', `replicated batch is not dense at index ${i}`, {
+        index: i,
+        expectedOffset: first + i,
+        offset: record?.offset,
+      });
+    }
+    if (typeof record.timestamp !== 'number' || !Number.isFinite(record.timestamp)) {
+      throw new ShoalError('SHOAL_ARGUMENT_INVALID', `replicated record ${first + i} has no timestamp`, { index: i });
+    }
+  }
+  return first;
 }

@@ -23,7 +23,7 @@ export interface PartitionLogOptions {
   dir?: string;
   /** Retention: most messages kept. Default: unbounded. */
   maxMessages?: number;
-  /** Retention: most bytes kept (see `LogRecord.size`), bytes or size string. Default: unbounded. */
+  /** Retention: most bytes kept, bytes or size string (memory: sum of `LogRecord.size`; disk: segment file bytes). Default: unbounded. */
   maxBytes?: number | string;
   /** Retention: messages older than this (by timestamp) are removed, in ms. Default: no age limit. */
   maxAgeMs?: number;

@@ -11,7 +11,7 @@
  * to the segment file (one pread per segment touched), reads above never do.
  */
 import { ShoalError } from '@shoal/protocol';
-import { checkOffset, measureInput, messageTooLarge } from './append-input.js';
+import { checkOffset, checkReplicatedBatch, measureInput, messageTooLarge } from './append-input.js';
 import type {
   AppendInput,
   AppendResult,
@@ -30,6 +30,7 @@ import {
 } from './partition-log-options.js';
 import { FRAME_HEADER_BYTES, RecordCodec } from './record-codec.js';
 import { RecordIndex } from './record-index.js';
+import { SegmentReader } from './segment-reader.js';
 import { ioError, SegmentSet } from './segment-set.js';
 
 const DEFAULT_READ_MESSAGES = 1000;
@@ -43,13 +44,13 @@ export class PartitionLog {
   readonly #index: RecordIndex;
   readonly #disk: SegmentSet | undefined;
   readonly #codec: RecordCodec | undefined;
+  readonly #reader: SegmentReader | undefined;
   #state: 'new' | 'open' | 'closed' = 'new';
   #closed: Promise<void> | undefined;
   #bytes = 0; // memory mode: sum of retained record sizes
   #cachedFrom = 0; // disk mode: records from here to the end are held decoded
   #cachedBytes = 0; // disk mode: sum of their sizes
   #appended = 0;
-  #diskReads = 0;
   #recovery: RecoveryStats | undefined;
   // reused between appends (disk mode): frame positions and payload sizes of the batch
   readonly #positions: number[] = [];
@@ -63,6 +64,7 @@ export class PartitionLog {
     if (dir !== undefined) {
       this.#disk = new SegmentSet({ dir, segmentBytes, fsync, fsyncIntervalMs, fs });
       this.#codec = new RecordCodec();
+      this.#reader = new SegmentReader(this.#disk, this.#index, this.#codec);
     }
   }
 
@@ -76,8 +78,14 @@ export class PartitionLog {
     if (this.#state === 'closed')
       throw new ShoalError('SHOAL_LOG_CLOSED', 'a closed log cannot reopen: create a new one');
     if (this.#disk !== undefined) {
-      this.#recovery = this.#disk.recover(this.#index);
-      this.#warmCache();
+      try {
+        this.#recovery = this.#disk.recover(this.#index);
+        this.#warmCache();
+      } catch (err) {
+        this.#state = 'closed'; // a failed open leaves nothing half-open: create a new log to retry
+        this.#closed = this.#disk.close().catch(() => undefined);
+        throw err;
+      }
     }
     this.#state = 'open';
     return this;
@@ -130,21 +138,7 @@ export class PartitionLog {
     if (!Array.isArray(records)) throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'appendReplicated takes an array');
     const end = this.#index.endOffset;
     if (records.length === 0) return { status: 'appended', appended: 0, skipped: 0, endOffset: end };
-    const first = records[0]?.offset;
-    checkOffset(first, 'offset');
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i]!;
-      if (record?.offset !== first + i) {
-        throw new ShoalError('SHOAL_ARGUMENT_INVALID', `replicated batch is not dense at index ${i}`, {
-          index: i,
-          expectedOffset: first + i,
-          offset: record?.offset,
-        });
-      }
-      if (typeof record.timestamp !== 'number' || !Number.isFinite(record.timestamp)) {
-        throw new ShoalError('SHOAL_ARGUMENT_INVALID', `replicated record ${first + i} has no timestamp`);
-      }
-    }
+    const first = checkReplicatedBatch(records);
     if (first > end) return { status: 'gap', expectedOffset: end, receivedOffset: first };
     const skipped = Math.min(end - first, records.length);
     if (skipped < records.length) this.#write(records, skipped, Number.NaN);
@@ -263,7 +257,7 @@ export class PartitionLog {
     let bytes = 0;
     while (this.#disk !== undefined && offset < this.#cachedFrom && out.length < maxMessages) {
       const before = out.length;
-      bytes = this.#readDisk(offset, this.#cachedFrom, maxMessages, maxBytes, out, bytes);
+      bytes = this.#reader!.readRun(offset, this.#cachedFrom, maxMessages, maxBytes, out, bytes);
       if (out.length === before) return out; // maxBytes reached
       offset += out.length - before;
     }
@@ -293,64 +287,26 @@ export class PartitionLog {
     }
   }
 
-  // Payload bytes of record `offset` on disk, from the positions of its frame and the next one.
-  #frameSize(offset: number): number {
-    const segment = this.#disk!.segmentOf(offset);
-    const next = offset + 1 < segment.nextOffset ? this.#index.position(offset + 1) : segment.size;
-    return next - this.#index.position(offset) - FRAME_HEADER_BYTES;
-  }
-
-  // Reads records [offset, stop) of one segment within the limits with one pread; returns the bytes total.
-  #readDisk(offset: number, stop: number, maxMessages: number, maxBytes: number, out: LogRecord[], bytes: number) {
-    const segment = this.#disk!.segmentOf(offset);
-    const last = Math.min(stop, segment.nextOffset);
-    const start = this.#index.position(offset);
-    let end = start;
-    let count = out.length;
-    let o = offset;
-    for (; o < last && count < maxMessages; o++, count++) {
-      const next = o + 1 < segment.nextOffset ? this.#index.position(o + 1) : segment.size;
-      const size = next - end - FRAME_HEADER_BYTES;
-      if (count > 0 && bytes + size > maxBytes) break;
-      bytes += size;
-      end = next;
-    }
-    if (o === offset) return bytes;
-    let buf: Buffer;
-    try {
-      buf = segment.read(start, end - start);
-    } catch (err) {
-      throw ioError(err, 'read', { segment: segment.path, offset });
-    }
-    let position = 0;
-    for (let x = offset; x < o; x++) {
-      const record = this.#codec!.decodeFrame(buf, position, x, { segment: segment.path, offset: x });
-      out.push(record);
-      position += FRAME_HEADER_BYTES + record.size;
-    }
-    this.#diskReads += o - offset;
-    return bytes;
-  }
-
   // After recovery: decodes the newest records, up to tailCacheBytes, into memory.
   #warmCache(): void {
     const index = this.#index;
+    const reader = this.#reader!;
     let from = index.endOffset;
     let bytes = 0;
     while (from > index.startOffset) {
-      const size = this.#frameSize(from - 1);
+      const size = reader.frameSize(from - 1);
       if (bytes + size > this.options.tailCacheBytes) break;
       bytes += size;
       from--;
     }
     const records: LogRecord[] = [];
     for (let offset = from; offset < index.endOffset; offset = from + records.length) {
-      this.#readDisk(offset, index.endOffset, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, records, 0);
+      reader.readRun(offset, index.endOffset, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, records, 0);
     }
     for (const record of records) index.setRecord(record.offset, record);
     this.#cachedFrom = from;
     this.#cachedBytes = bytes;
-    this.#diskReads = 0;
+    reader.records = 0;
   }
 
   /**
@@ -485,7 +441,7 @@ export class PartitionLog {
       cachedMessages: disk === undefined ? messages : index.endOffset - this.#cachedFrom,
       cachedBytes: disk === undefined ? this.#bytes : this.#cachedBytes,
       appended: this.#appended,
-      diskReads: this.#diskReads,
+      diskReads: this.#reader?.records ?? 0,
       fsyncs: disk?.fsyncs ?? 0,
       recovery: this.#recovery,
     };

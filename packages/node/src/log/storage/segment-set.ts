@@ -10,6 +10,13 @@
  * milliseconds: the 'interval' policy runs it on libuv's thread pool, and
  * 'always' runs it inline because its promise is that `append` returns once
  * the data is on the device (batch appends to amortise it: one fsync per call).
+ *
+ * What a failure loses: a process crash (kill -9, OOM, uncaught exception)
+ * loses nothing `append` returned for under any policy, since the data is in
+ * the OS page cache once pwrite returns. A power failure or kernel crash loses
+ * what was not yet fdatasync'ed: nothing acknowledged under 'always', up to
+ * `fsyncIntervalMs` (plus one sync's duration) under 'interval', the kernel's writeback
+ * delay (Linux: ~30 s) under 'never'. Either way recovery cuts the torn tail.
  */
 import { ShoalError } from '@shoal/protocol';
 import type { LogFs } from './log-fs.js';

@@ -396,3 +396,52 @@ t.test('PartitionLog (disk) a failed fdatasync under fsync always refuses furthe
   t.equal(log.endOffset, 5);
   t.equal(log.read(0).length, 5, 'reads still work');
 });
+
+t.test('PartitionLog (disk) a batch failing after a short write and a roll is undone completely', async (t) => {
+  let shortAt = -1;
+  let writes = 0;
+  const fs: LogFs = {
+    ...nodeLogFs,
+    writeSync: (fd, buf, offset, length, position) => {
+      writes++;
+      if (writes === shortAt) return nodeLogFs.writeSync(fd, buf, offset, Math.ceil(length / 2), position);
+      if (writes === shortAt + 1) throw Object.assign(new Error('i/o error'), { code: 'EIO' });
+      return nodeLogFs.writeSync(fd, buf, offset, length, position);
+    },
+  };
+  const options = diskOptions(t, { fs });
+  const log = new PartitionLog(options).open();
+  log.append(messages(10));
+  const files = segmentFiles(options.dir!);
+  const sizes = files.map((f) => statSync(join(options.dir!, f)).size);
+  shortAt = writes + 2; // the first write into the batch's second segment comes up short, the rest fails
+  throwsCode(t, () => log.append(messages(60, 10)), 'SHOAL_LOG_IO_FAILED', 'the failed batch');
+  t.same(segmentFiles(options.dir!), files, 'segments the batch created are deleted');
+  t.same(
+    files.map((f) => statSync(join(options.dir!, f)).size),
+    sizes,
+    'the active segment is cut back',
+  );
+  t.same([log.endOffset, log.stats().segments, log.stats().bytes], [10, files.length, sizes.reduce((a, b) => a + b)]);
+  t.same(log.append(messages(60, 10)), { baseOffset: 10, lastOffset: 69 }, 'the retry succeeds');
+  await log.close();
+  const reopened = openLog(t, options);
+  t.match(reopened.stats().recovery, { cut: null, records: 70 });
+  t.same(
+    readAll(reopened).map((r) => r.value),
+    messages(70).map((m) => m.value),
+  );
+});
+
+t.test('PartitionLog (disk) a failed open closes the log', async (t) => {
+  const fs: LogFs = {
+    ...nodeLogFs,
+    readdirSync: () => {
+      throw Object.assign(new Error('permission denied'), { code: 'EACCES' });
+    },
+  };
+  const log = new PartitionLog(diskOptions(t, { fs }));
+  t.equal(throwsCode(t, () => log.open(), 'SHOAL_LOG_IO_FAILED', 'recovery').reason, 'EACCES');
+  throwsCode(t, () => log.open(), 'SHOAL_LOG_CLOSED', 'a second open');
+  await log.close();
+});
