@@ -97,3 +97,10 @@ export type {
   RemovalReason,
   ResolvedLocalCacheOptions,
 } from './store/local-cache-options.js';
+export { MessageLog } from './log/message-log.js';
+export type { AppendReceipt, PartitionLag } from './log/message-log.js';
+export { Consumer } from './log/consumer.js';
+export type { ConsumedMessage, ConsumeOptions, ConsumerEventMap } from './log/consumer.js';
+export { PubSub } from './log/pubsub.js';
+export type { AppendOptions, ResolvedTopicOptions, TopicOptions } from './log/topic-options.js';
+export type { StartFrom } from './log/partition-replica.js';
