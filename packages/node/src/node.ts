@@ -159,6 +159,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       clock: options.clock,
       dataDir: options.dataDir,
       requestTimeoutMs: options.requestTimeoutMs,
+      transactionCheckIntervalMs: 10_000,
       onWarning: (message, details) => this.warn(message, details),
     });
     membership.on('member-join', (m) => {

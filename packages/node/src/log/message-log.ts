@@ -30,6 +30,13 @@ import {
   resolveTopicOptions,
   type TopicOptions,
 } from './topic-options.js';
+import {
+  type CheckResult,
+  type PreparedMessage,
+  type PrepareOptions,
+  type Transaction,
+  Transactions,
+} from './transactions.js';
 
 /** Where an appended message landed. */
 export interface AppendReceipt {
@@ -61,6 +68,8 @@ export interface MessageLogDeps {
   /** Directory for segment files; undefined = memory only (still replicated). */
   dataDir: string | undefined;
   requestTimeoutMs: number;
+  /** How often prepared messages past their timeout are checked back, in ms. */
+  transactionCheckIntervalMs: number;
   onWarning: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -97,6 +106,8 @@ export class MessageLog {
   private readonly instanceId = randomUUID().slice(0, 8);
   private roundRobin = 0;
   private closed = false;
+  private readonly transactions: Transactions;
+  private readonly retention: NodeJS.Timeout;
 
   constructor(private readonly deps: MessageLogDeps) {
     const t = deps.transport;
@@ -108,7 +119,42 @@ export class MessageLog {
     t.handle(MessageKind.LogAck, (body) => this.serveAck(body));
     t.handle(MessageKind.LogGroupSync, (body) => this.storeGroupSnapshot(body));
     t.handle(MessageKind.LogHandoff, (body) => this.takeHandoff(body));
+    this.transactions = new Transactions(
+      deps.view.selfId,
+      deps.cache,
+      this,
+      deps.transactionCheckIntervalMs,
+      deps.onWarning,
+    );
     this.reopen();
+    // retention by count, bytes and age, in bounded steps
+    this.retention = setInterval(() => {
+      for (const replica of this.replicas.values()) {
+        try {
+          replica.log.enforceRetention();
+        } catch (err) {
+          deps.onWarning('log retention failed', { partition: key(replica.id), message: String(err) });
+        }
+      }
+    }, 1000);
+    this.retention.unref();
+  }
+
+  // ------------------------------------------------------------------ transactional messages
+
+  /** Stores a half message consumers cannot see until `tx.commit()`; `tx.rollback()` discards it. */
+  prepare(topic: string, value: unknown, options?: PrepareOptions): Promise<Transaction> {
+    return this.transactions.prepare(topic, value, options);
+  }
+
+  /** Registers the check-back callback that resolves prepared messages of `topic` left pending past their timeout. */
+  onCheck(topic: string, callback: (message: PreparedMessage) => CheckResult | Promise<CheckResult>): void {
+    this.transactions.onCheck(topic, callback);
+  }
+
+  /** Runs one check-back pass now (tests, and operators who do not want to wait for the interval). */
+  checkTransactions(): Promise<number> {
+    return this.transactions.checkOnce();
   }
 
   // ------------------------------------------------------------------ topics
@@ -838,6 +884,8 @@ export class MessageLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.transactions.close();
+    clearInterval(this.retention);
     await Promise.all([...this.consumers].map((c) => c.close()));
     await Promise.all([...this.replicas.values()].map((r) => r.close()));
   }
