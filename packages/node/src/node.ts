@@ -467,6 +467,7 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
     maxBodyBytes: Math.min(o.maxFrameBytes, cache.options.maxValueBytes + 1024),
     stats: () => live().stats(),
     cluster: () => live().clusterInfo(),
+    log: () => live().log,
     version: o.version,
     ...(o.logger === undefined ? {} : { logger: o.logger }),
   });

@@ -7,7 +7,9 @@
 import { isShoalError, ShoalError } from '@shoal/protocol';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { MessageLog } from '../log/message-log.js';
 import { type KeyValueApi, keysRoutes } from './keys-routes.js';
+import { topicsRoutes } from './topics-routes.js';
 
 /** What the HTTP server serves and how. */
 export interface HttpServerOptions {
@@ -19,6 +21,8 @@ export interface HttpServerOptions {
   stats: () => unknown;
   /** Body of /v1/cluster (absent: no such route). */
   cluster?: () => unknown;
+  /** The node's message log, for /v1/topics (absent: no such routes). */
+  log?: () => MessageLog;
   logger?: Logger;
   /** Largest request body in bytes (values above it get 413). */
   maxBodyBytes: number;
@@ -83,5 +87,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   const cluster = options.cluster;
   if (cluster !== undefined) app.get('/v1/cluster', async () => cluster());
   await app.register(keysRoutes, { prefix: '/v1/keys', cache: options.cache, maxKeyBytes: options.maxKeyBytes });
+  const log = options.log;
+  if (log !== undefined) await app.register(topicsRoutes, { prefix: '/v1/topics', log });
   return app;
 }
