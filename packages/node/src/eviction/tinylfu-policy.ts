@@ -254,7 +254,8 @@ export class TinyLfuPolicy implements EvictionPolicy {
 
   /** Moves protected's oldest entries to probation's most recent end while protected is over its share of main. */
   private demoteOverflow(): void {
-    const main = this.size - Math.max(1, Math.floor(this.windowShare * this.size));
+    // Clamped: with 0 or 1 entries the window target (at least 1) would make main negative.
+    const main = Math.max(0, this.size - Math.max(1, Math.floor(this.windowShare * this.size)));
     const protectedMax = Math.floor(PROTECTED_SHARE_OF_MAIN * main);
     for (let i = 0; i < REBALANCE_MOVES && (this.sizes[PROTECTED] as number) > protectedMax; i++) {
       const slot = this.heads[PROTECTED] as number;
