@@ -7,6 +7,13 @@ export { ERROR_CODES, isShoalError, parseBytes, parseDuration, ShoalError } from
 export type { CallOptions } from './cluster/cluster-cache.js';
 export { ClusterCache } from './cluster/cluster-cache.js';
 export type { EvictionPolicy, EvictionPolicyName } from './eviction/eviction-policy.js';
+export type { ConsumedMessage, ConsumeOptions, ConsumerEventMap } from './log/consumer.js';
+export { Consumer } from './log/consumer.js';
+export type { AppendReceipt, PartitionLag } from './log/message-log.js';
+export { MessageLog } from './log/message-log.js';
+export type { StartFrom } from './log/partition-replica.js';
+export { PubSub } from './log/pubsub.js';
+export type { AppendOptions, ResolvedTopicOptions, TopicOptions } from './log/topic-options.js';
 export { createEventLoopLagMonitor, type LagMonitor, noLagMonitor } from './membership/lag-monitor.js';
 export { isLive, MEMBER_STATES, type Member, type MemberState } from './membership/member.js';
 export type { MembershipEventMap } from './membership/member-list.js';
@@ -97,10 +104,3 @@ export type {
   RemovalReason,
   ResolvedLocalCacheOptions,
 } from './store/local-cache-options.js';
-export { MessageLog } from './log/message-log.js';
-export type { AppendReceipt, PartitionLag } from './log/message-log.js';
-export { Consumer } from './log/consumer.js';
-export type { ConsumedMessage, ConsumeOptions, ConsumerEventMap } from './log/consumer.js';
-export { PubSub } from './log/pubsub.js';
-export type { AppendOptions, ResolvedTopicOptions, TopicOptions } from './log/topic-options.js';
-export type { StartFrom } from './log/partition-replica.js';
