@@ -98,3 +98,28 @@ t.test('Process cluster: a killed node restarted with the same id rejoins and ge
   const bad = await verify(all, acked, uncertain);
   t.same(bad.slice(0, 10), [], 'every acknowledged write reads back, through the restarted node too');
 });
+
+t.test('Process cluster: SIGTERM makes a node leave gracefully under load, losing no acknowledged write', async (t) => {
+  const nodes = await threeNodes(t);
+  const [a, b, c] = nodes as [ChildNode, ChildNode, ChildNode];
+  let leaving = false;
+  const load = writeLoad(() => (leaving ? [a, b] : nodes), {
+    keys: 300,
+    maxWrites: 3000,
+    maxMs: 4000,
+    stop: () => false,
+    concurrency: 6,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const exited = new Promise<number | null>((resolve) => c.process.once('exit', (code) => resolve(code)));
+  c.process.kill('SIGTERM');
+  leaving = true;
+  const { acked, uncertain } = await load;
+  t.equal(await exited, 0, 'the node exited cleanly after handing off');
+  await until(t, 'the others see it left and settle', async () => {
+    const info = await clusterInfo(a);
+    return info?.members.find((m) => m.id === 'p2')?.state === 'left' && (await settled([a, b], ['p0', 'p1'], 2));
+  });
+  const bad = await verify([a, b], acked, uncertain);
+  t.same(bad.slice(0, 10), [], 'every acknowledged write reads back from the remaining nodes');
+});
