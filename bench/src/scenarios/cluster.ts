@@ -22,19 +22,22 @@ import { throughputSection } from './cluster/throughput-section.js';
 
 const clusterTask = (file: string): URL => new URL(`./cluster/${file}`, import.meta.url);
 
-/** Finds redis-server, installing it only when allowed; returns the binary or why the anchor is skipped. */
-function redisBinary(ctx: ScenarioContext): { bin: string } | { skipped: string } {
+/**
+ * Finds redis-server, installing it only when allowed; returns the binary or
+ * why the anchor is skipped (`what` names the anchor in that note). Shared with
+ * the log scenario.
+ */
+export function redisBinary(ctx: ScenarioContext, what = 'throughput anchor'): { bin: string } | { skipped: string } {
   const found = findOnPath('redis-server');
   if (found !== null) return { bin: found };
   if (!ctx.installAnchors)
     return {
-      skipped:
-        'throughput anchor skipped: redis-server is not on PATH (install it, e.g. apt-get install redis-server, or pass --install-anchors)',
+      skipped: `${what} skipped: redis-server is not on PATH (install it, e.g. apt-get install redis-server, or pass --install-anchors)`,
     };
   const error = installRedisServer(ctx.log);
   const installed = findOnPath('redis-server');
   if (installed !== null) return { bin: installed };
-  return { skipped: `throughput anchor skipped: ${error ?? 'redis-server still not on PATH after installing'}` };
+  return { skipped: `${what} skipped: ${error ?? 'redis-server still not on PATH after installing'}` };
 }
 
 async function runThroughput(ctx: ScenarioContext, p: ClusterParams, redisBin: string | null) {

@@ -4,6 +4,7 @@
  */
 import type { Scenario } from '../scenario.js';
 import { cluster } from './cluster.js';
+import { log } from './log.js';
 import { store } from './store.js';
 
-export const SCENARIOS: readonly Scenario[] = [store, cluster];
+export const SCENARIOS: readonly Scenario[] = [store, cluster, log];

@@ -4,10 +4,11 @@
  * default settings plus the given id and seeds, reports `ready`, reports every
  * change of a member's state with its `Date.now()`, and runs commands: a
  * bounded get/set load on its own `node.cache`, event-loop stalls, traffic
- * counters. The parent ends it with SIGKILL; it also exits when the IPC channel
+ * counters, and the log scenario's commands (log/shoal-log-commands.ts). The parent ends it with SIGKILL; it also exits when the IPC channel
  * closes, so a crashed parent leaves no node behind.
  */
 import { createNode, type ShoalNode } from '@shoal/node';
+import { runLogCommand } from '../log/shoal-log-commands.js';
 import { prefill, runLoad } from './load.js';
 import { injectStalls } from './stalls.js';
 import type {
@@ -83,6 +84,8 @@ async function run(node: ShoalNode, command: WorkerCommand): Promise<WorkerResul
       return injectStalls(command.spec);
     case 'traffic':
       return traffic(node);
+    case 'log':
+      return runLogCommand(node, command.command);
   }
 }
 

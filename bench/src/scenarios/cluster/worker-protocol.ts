@@ -4,6 +4,7 @@
  * `start`, then commands with an id; the worker answers each command with a
  * `reply` carrying the same id, and reports membership changes as they happen.
  */
+import type { LogCommand, LogResult } from '../log/log-protocol.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import type { StallReport, StallSpec } from './stalls.js';
 
@@ -36,7 +37,9 @@ export type WorkerCommand =
       readonly shards: number;
     }
   | { readonly type: 'stall'; readonly id: number; readonly spec: StallSpec }
-  | { readonly type: 'traffic'; readonly id: number };
+  | { readonly type: 'traffic'; readonly id: number }
+  /** A command of the log scenario (log/log-protocol.ts), run by log/shoal-log-commands.ts. */
+  | { readonly type: 'log'; readonly id: number; readonly command: LogCommand };
 
 export type ParentMessage = { readonly type: 'start'; readonly options: WorkerNodeOptions } | WorkerCommand;
 
@@ -65,4 +68,4 @@ export type WorkerMessage =
   | { readonly type: 'reply'; readonly id: number; readonly result: WorkerResult }
   | { readonly type: 'error'; readonly id: number | null; readonly message: string };
 
-export type WorkerResult = LoadResult | StallReport | { readonly written: number } | TrafficCounters | null;
+export type WorkerResult = LoadResult | StallReport | { readonly written: number } | TrafficCounters | LogResult | null;

@@ -97,7 +97,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
   // an 'error' event without a listener would throw: failures here are retried, so only report them
   private fail(err: Error): void {
     this.lastError = err;
-    if (this.listenerCount('error') > 0) this.fail(err);
+    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   /** @internal */

@@ -19,6 +19,7 @@ import type { ClusterView } from '../replication/cluster-view.js';
 import type { Clock } from '../store/clock.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 import { type ConsumedMessage, type ConsumeOptions, Consumer } from './consumer.js';
+import { type IteratedMessage, messageIterator } from './message-iterator.js';
 import type { GroupPartitionState } from './groups/group-partition-state.js';
 import { type GroupSettings, type PartitionId, PartitionReplica, type StartFrom } from './partition-replica.js';
 import type { AppendInput, LogRecord, ReplicatedInput } from './storage/log-record.js';
@@ -676,6 +677,15 @@ export class MessageLog {
     consumer.onClose(() => this.consumers.delete(consumer));
     consumer.start();
     return consumer;
+  }
+
+  /**
+   * The same as `consume`, as an async iterator: a message is acked when the
+   * loop moves on (or by `m.ack()`), redelivered by `m.nack(delayMs)`; leaving
+   * the loop stops the member.
+   */
+  messages(topic: string, options: ConsumeOptions): AsyncIterableIterator<IteratedMessage> {
+    return messageIterator((handler) => this.consume(topic, options, handler));
   }
 
   /** @internal Consumer -> leader: deliveries for a member. */

@@ -113,3 +113,49 @@ t.test('MessageLog bad input gets typed errors', async (t) => {
   t.ok(isShoalError(await err(n.log.append('small', 'x'.repeat(500))), 'SHOAL_LOG_MESSAGE_TOO_LARGE'));
   t.throws(() => n.log.consume('t', { group: '' }, () => {}), { code: 'SHOAL_ARGUMENT_INVALID' });
 });
+
+t.test('MessageLog async iterator: acks on the next iteration, nack redelivers, break stops the member', async (t) => {
+  const nodes = await startCluster(t, 1);
+  const n = nodes[0] as (typeof nodes)[0];
+  await n.log.createTopic('it', { partitions: 1 });
+  for (let i = 0; i < 5; i++) await n.log.append('it', i);
+  const got: string[] = [];
+  let nacked = false;
+  let brokeOn: unknown;
+  const values = new Set<unknown>();
+  for await (const m of n.log.messages('it', { group: 'g', from: 'earliest', concurrency: 1, ackTimeoutMs: 300 })) {
+    got.push(`${String(m.value)}#${m.deliveries}`);
+    values.add(m.value);
+    if (m.value === 2 && !nacked) {
+      nacked = true;
+      m.nack(10);
+      continue;
+    }
+    if ((values.size === 5 && got.includes('2#2')) || got.length > 20) {
+      brokeOn = m.value;
+      break; // leaving the loop does not ack: JS cannot tell a break from a throw in the body
+    }
+  }
+  t.same(got.slice(0, 3), ['0#1', '1#1', '2#1']);
+  t.ok(got.includes('2#2'), 'the nacked message came back');
+  const again: unknown[] = [];
+  for await (const m of n.log.messages('it', { group: 'g', from: 'earliest', ackTimeoutMs: 300 })) {
+    again.push(m.value);
+    m.ack();
+    if (m.value === brokeOn || again.length > 5) break;
+  }
+  t.ok(again.includes(brokeOn), 'the message the loop left unacked is delivered to the next member');
+  await eventually(t, 'commit reaches the end', async () => (await n.log.lag('it', 'g'))[0]?.lag === 0);
+});
+
+t.test('Consumer reports failures through an error listener without crashing', async (t) => {
+  const nodes = await startCluster(t, 1);
+  const n = nodes[0] as (typeof nodes)[0];
+  await n.log.createTopic('errs', { partitions: 1 });
+  const errors: Error[] = [];
+  const consumer = n.log.consume('errs', { group: 'g', from: 'earliest' }, () => {});
+  consumer.on('error', (err) => errors.push(err));
+  await n.shutdown(); // every fetch now fails: the consumer reports and retries, the process survives
+  await eventually(t, 'an error was reported', () => errors.length > 0 || consumer.lastError !== undefined);
+  await consumer.close();
+});
