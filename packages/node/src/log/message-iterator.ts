@@ -8,7 +8,7 @@
  * the loop (break, return or throw) stops the member; a message taken but not
  * acked is redelivered after its lease, as with any consumer that stops.
  */
-import type { Consumer, ConsumedMessage } from './consumer.js';
+import type { ConsumedMessage, Consumer } from './consumer.js';
 
 /** A message from the iterator, with explicit acknowledgement. */
 export interface IteratedMessage extends Omit<ConsumedMessage, 'nack'> {
@@ -19,7 +19,9 @@ export interface IteratedMessage extends Omit<ConsumedMessage, 'nack'> {
 }
 
 /** Builds the iterator over a consumer created with `start(handler)`. */
-export function messageIterator(start: (handler: (m: ConsumedMessage) => Promise<void>) => Consumer): AsyncIterableIterator<IteratedMessage> {
+export function messageIterator(
+  start: (handler: (m: ConsumedMessage) => Promise<void>) => Consumer,
+): AsyncIterableIterator<IteratedMessage> {
   const ready: { message: IteratedMessage; settle: () => void }[] = [];
   let wake: (() => void) | undefined;
   let current: { settle: () => void } | undefined;
