@@ -9,11 +9,25 @@ export { ClusterCache } from './cluster/cluster-cache.js';
 export type { EvictionPolicy, EvictionPolicyName } from './eviction/eviction-policy.js';
 export type { ConsumedMessage, ConsumeOptions, ConsumerEventMap } from './log/consumer.js';
 export { Consumer } from './log/consumer.js';
+export type {
+  IdempotencyCache,
+  IdempotentHandler,
+  IdempotentOptions,
+  IdempotentStats,
+} from './log/idempotent-consumer.js';
+export { idempotent } from './log/idempotent-consumer.js';
+export type { IteratedMessage } from './log/message-iterator.js';
 export type { AppendReceipt, PartitionLag } from './log/message-log.js';
 export { MessageLog } from './log/message-log.js';
+export type { FlushResult, OutboxRelayOptions, RelayedMessage, RelayStats } from './log/outbox/outbox-relay.js';
+export { OutboxRelay } from './log/outbox/outbox-relay.js';
+export type { OutboxMessage, OutboxRow, OutboxStore } from './log/outbox/outbox-store.js';
+export type { SqliteOutboxOptions } from './log/outbox/sqlite-outbox.js';
+export { SqliteOutbox } from './log/outbox/sqlite-outbox.js';
 export type { StartFrom } from './log/partition-replica.js';
 export { PubSub } from './log/pubsub.js';
 export type { AppendOptions, ResolvedTopicOptions, TopicOptions } from './log/topic-options.js';
+export type { CheckResult, PreparedMessage, PrepareOptions, Transaction } from './log/transactions.js';
 export { createEventLoopLagMonitor, type LagMonitor, noLagMonitor } from './membership/lag-monitor.js';
 export { isLive, MEMBER_STATES, type Member, type MemberState } from './membership/member.js';
 export type { MembershipEventMap } from './membership/member-list.js';

@@ -19,8 +19,8 @@ import type { ClusterView } from '../replication/cluster-view.js';
 import type { Clock } from '../store/clock.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 import { type ConsumedMessage, type ConsumeOptions, Consumer } from './consumer.js';
-import { type IteratedMessage, messageIterator } from './message-iterator.js';
 import type { GroupPartitionState } from './groups/group-partition-state.js';
+import { type IteratedMessage, messageIterator } from './message-iterator.js';
 import { type GroupSettings, type PartitionId, PartitionReplica, type StartFrom } from './partition-replica.js';
 import type { AppendInput, LogRecord, ReplicatedInput } from './storage/log-record.js';
 import {
@@ -103,6 +103,8 @@ export class MessageLog {
   private readonly replicas = new Map<string, PartitionReplica>();
   private readonly topics = new Map<string, ResolvedTopicOptions>();
   private readonly batches = new Map<string, Pending[]>();
+  /** Producer side: this tick's appends per partition, sent as one request. */
+  private readonly outgoing = new Map<string, Pending[]>();
   private readonly consumers = new Set<Consumer>();
   private readonly instanceId = randomUUID().slice(0, 8);
   private roundRobin = 0;
@@ -206,21 +208,50 @@ export class MessageLog {
     if (o.key !== undefined) input.key = o.key;
     if (o.id !== undefined) input.id = o.id;
     if (o.headers !== undefined) input.headers = o.headers;
-    const [result] = (await this.routed({ topic, partition }, MessageKind.LogAppend, [
-      topic,
-      partition,
-      [input],
-      o.acks,
-      t,
-    ])) as {
-      offset: number;
-      duplicate: boolean;
-    }[];
-    return {
-      partition,
-      offset: (result as { offset: number }).offset,
-      duplicate: (result as { duplicate: boolean }).duplicate,
-    };
+    const result = await this.enqueueAppend(topic, partition, input, o.acks, t);
+    return { partition, offset: result.offset, duplicate: result.duplicate };
+  }
+
+  /**
+   * Groups this tick's appends to one partition into one LogAppend request:
+   * the leader already writes and replicates them as one batch, so one
+   * request instead of one per message saves most of the network cost.
+   */
+  private enqueueAppend(
+    topic: string,
+    partition: number,
+    input: AppendInput,
+    acks: 'leader' | 'quorum',
+    options: ResolvedTopicOptions,
+  ): Promise<{ offset: number; duplicate: boolean }> {
+    return new Promise((resolve, reject) => {
+      const k = `${topic}\u0000${partition}\u0000${acks}`;
+      const queued = this.outgoing.get(k);
+      if (queued !== undefined) {
+        queued.push({ input, resolve, reject });
+        return;
+      }
+      this.outgoing.set(k, [{ input, resolve, reject }]);
+      setImmediate(() => {
+        const batch = this.outgoing.get(k) ?? [];
+        this.outgoing.delete(k);
+        this.routed({ topic, partition }, MessageKind.LogAppend, [
+          topic,
+          partition,
+          batch.map((b) => b.input),
+          acks,
+          options,
+        ]).then(
+          (results) => {
+            for (const [i, b] of batch.entries())
+              b.resolve((results as { offset: number; duplicate: boolean }[])[i] as never);
+          },
+          (err: unknown) => {
+            for (const b of batch) b.reject(err);
+          },
+        );
+      });
+    });
   }
 
   private choosePartition(t: ResolvedTopicOptions, k: string | undefined, id: string | undefined): number {
@@ -517,10 +548,16 @@ export class MessageLog {
   // ------------------------------------------------------------------ leadership and catch-up
 
   /** Before a new leader serves: adopt the longest log among the partition's other holders. */
-  private async ensureLed(replica: PartitionReplica): Promise<void> {
+  private ensureLed(replica: PartitionReplica): Promise<void> {
     const version = this.deps.view.tableVersion;
-    if (replica.ledAt === version) return;
+    // every caller of one takeover waits for the same promise: a group created meanwhile must not be wiped
+    if (replica.ledAt === version && replica.takeover !== undefined) return replica.takeover;
     replica.ledAt = version;
+    replica.takeover = this.takeOver(replica);
+    return replica.takeover;
+  }
+
+  private async takeOver(replica: PartitionReplica): Promise<void> {
     const holders = new Set([
       ...this.ownersOf(replica.id),
       ...this.deps.view.previousOwnersOf(this.ringPartition(replica.id)),
@@ -607,6 +644,7 @@ export class MessageLog {
     if (this.leaderOf(id) !== this.deps.view.selfId) return;
     const replica = this.replica(id, body[2] as ResolvedTopicOptions);
     replica.ledAt = 0;
+    replica.takeover = undefined;
     this.ensureLed(replica)
       .then(() => this.catchUpFollowers(replica))
       .catch(() => {});

@@ -39,6 +39,8 @@ export class PartitionReplica {
   readonly groupSettings = new Map<string, GroupSettings>();
   /** Table version at which this node last took over as leader (0 = not leading). */
   ledAt = 0;
+  /** The takeover in progress (or done) for `ledAt`. */
+  takeover: Promise<void> | undefined;
   /** Callers waiting for new records or due redeliveries (long polls). */
   private waiters: (() => void)[] = [];
 
