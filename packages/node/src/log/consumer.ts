@@ -40,6 +40,8 @@ export interface ConsumedMessage {
   deliveries: number;
   /** Redeliver after `delayMs` (default: the group's backoff) instead of acking when the handler returns. */
   nack(delayMs?: number): void;
+  /** A long handler keeps the message: pushes its lease `ms` further (bounded by the group's maximum lease). */
+  extend(ms: number): Promise<void>;
 }
 
 /** Events of a consumer. */
@@ -202,6 +204,20 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
       deliveries: d.deliveries,
       nack(delayMs?: number) {
         nackDelay = delayMs ?? null;
+      },
+      extend: async (ms: number) => {
+        if (!Number.isSafeInteger(ms) || ms < 1)
+          throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'extend takes a positive number of ms');
+        const { errors } = await this.log.settle(
+          this.topic,
+          partition,
+          this.options.group,
+          [],
+          [],
+          [[d.deliveryId, ms]],
+        );
+        if (errors.length > 0)
+          throw new ShoalError('SHOAL_LOG_STALE_DELIVERY', `the lease could not be extended: ${errors.join(', ')}`);
       },
     };
     this.counters.handled++;

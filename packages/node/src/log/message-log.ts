@@ -759,10 +759,36 @@ export class MessageLog {
     group: string,
     acks: string[],
     nacks: [string, number | null, string | null][],
+    extensions: [string, number][] = [],
   ) {
-    return this.routed({ topic, partition }, MessageKind.LogAck, [topic, partition, group, acks, nacks]) as Promise<{
+    return this.routed({ topic, partition }, MessageKind.LogAck, [
+      topic,
+      partition,
+      group,
+      acks,
+      nacks,
+      extensions,
+    ]) as Promise<{
       errors: string[];
     }>;
+  }
+
+  /**
+   * Moves a consumer group back (or forward) to an offset, or to the first
+   * message at or after a time, on every partition of the topic: messages from
+   * there are delivered again. The group must have read the topic before.
+   */
+  async replay(topic: string, group: string, from: { offset: number } | { timestamp: number }): Promise<void> {
+    const t = await this.topicOptions(topic);
+    const seek = 'offset' in from ? from.offset : { timestamp: from.timestamp };
+    if (typeof seek === 'number' && (!Number.isSafeInteger(seek) || seek < 0)) {
+      throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'replay offset must be a non-negative integer');
+    }
+    await Promise.all(
+      Array.from({ length: t.partitions }, (_, partition) =>
+        this.routed({ topic, partition }, MessageKind.LogAck, [topic, partition, group, [], [], [], seek]),
+      ),
+    );
   }
 
   private async serveTake(body: unknown) {
@@ -803,13 +829,20 @@ export class MessageLog {
   }
 
   private serveAck(body: unknown): { errors: string[] } {
-    if (!Array.isArray(body) || body.length !== 5) throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'an ack is 5 fields');
-    const [topic, partition, group, acks, nacks] = body as [
+    if (!Array.isArray(body) || body.length < 5 || body.length > 7) {
+      throw new ShoalError(
+        'SHOAL_PROTOCOL_INVALID',
+        'an ack is [topic, partition, group, acks, nacks, extends?, seek?]',
+      );
+    }
+    const [topic, partition, group, acks, nacks, extendsList, seek] = body as [
       string,
       number,
       string,
       string[],
       [string, number | null, string | null][],
+      [string, number][] | undefined,
+      number | { timestamp: number } | undefined,
     ];
     const id = { topic, partition };
     this.checkLeader(id);
@@ -835,6 +868,17 @@ export class MessageLog {
       } catch (err) {
         errors.push(isShoalError(err) ? err.code : String(err));
       }
+    }
+    for (const [d, ms] of extendsList ?? []) {
+      try {
+        state.extend(d, ms);
+      } catch (err) {
+        errors.push(isShoalError(err) ? err.code : String(err));
+      }
+    }
+    if (seek !== undefined && seek !== null) {
+      const offset = typeof seek === 'number' ? seek : replica.log.offsetForTimestamp(seek.timestamp);
+      state.seek(Math.min(Math.max(offset, replica.log.startOffset), replica.log.endOffset));
     }
     this.collectDeadLetters(replica, group);
     this.syncGroup(replica, group, state.snapshot());

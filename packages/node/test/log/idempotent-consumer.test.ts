@@ -171,6 +171,7 @@ t.test(
       { cache, ttl: 1000, onError: (err) => errors.push(err) },
     );
     const message = (id: string): ConsumedMessage => ({
+      extend: async () => {},
       value: 1,
       key: undefined,
       id,

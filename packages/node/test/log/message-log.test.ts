@@ -163,3 +163,38 @@ t.test('Consumer reports failures through an error listener without crashing', a
     'typed errors',
   );
 });
+
+t.test(
+  'MessageLog lease extension keeps a slow message from being redelivered; replay delivers again from an offset',
+  async (t) => {
+    const nodes = await startCluster(t, 2);
+    const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+    await a.log.createTopic('slow', { partitions: 1 });
+    for (let i = 0; i < 3; i++) await a.log.append('slow', i);
+    const seen: string[] = [];
+    const consumer = b.log.consume('slow', { group: 'g', from: 'earliest', ackTimeoutMs: 200 }, async (m) => {
+      seen.push(`${String(m.value)}#${m.deliveries}`);
+      if (m.value === 0) {
+        for (let i = 0; i < 4; i++) {
+          await m.extend(200);
+          await new Promise((r) => setTimeout(r, 100)); // 400 ms in all: twice the lease
+        }
+      }
+    });
+    t.teardown(() => consumer.close());
+    await eventually(t, 'all three done', async () => (await a.log.lag('slow', 'g'))[0]?.lag === 0);
+    t.same(
+      seen.filter((s) => s.startsWith('0#')),
+      ['0#1'],
+      'the extended message was not redelivered',
+    );
+    await a.log.replay('slow', 'g', { offset: 1 });
+    await eventually(
+      t,
+      'replayed from offset 1',
+      () => seen.includes('1#1') && seen.filter((s) => s.startsWith('1#')).length === 2,
+    );
+    t.notOk(seen.filter((s) => s.startsWith('0#')).length > 1, 'offset 0 was not replayed');
+    await t.rejects(a.log.replay('slow', 'g', { offset: -1 }), { code: 'SHOAL_ARGUMENT_INVALID' });
+  },
+);
