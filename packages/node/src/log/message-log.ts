@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
 import type { ClusterCache } from '../cluster/cluster-cache.js';
 import { hashKey } from '../eviction/key-hash.js';
+import { awaitQuorum } from '../replication/await-quorum.js';
 import type { ClusterView } from '../replication/cluster-view.js';
 import type { Clock } from '../store/clock.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
@@ -444,41 +445,7 @@ export class MessageLog {
     needed: number,
   ): Promise<void> {
     const followers = owners.filter((o) => o !== this.deps.view.selfId);
-    let acks = 1;
-    if (acks >= needed) {
-      for (const f of followers) this.sendRecords(replica, f, records).catch(() => {});
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      let pending = followers.length;
-      let settled = false;
-      const failures: string[] = [];
-      for (const f of followers) {
-        this.sendRecords(replica, f, records).then(
-          () => {
-            acks++;
-            pending--;
-            if (!settled && acks >= needed) {
-              settled = true;
-              resolve();
-            }
-          },
-          (err: Error) => {
-            pending--;
-            failures.push(`${f}: ${err.message}`);
-            if (!settled && acks + pending < needed) {
-              settled = true;
-              reject(
-                new ShoalError(
-                  'SHOAL_REPLICATION_QUORUM',
-                  `${acks} of ${needed} copies of ${key(replica.id)} (${failures.join('; ')})`,
-                ),
-              );
-            }
-          },
-        );
-      }
-    });
+    return awaitQuorum(followers, (f) => this.sendRecords(replica, f, records), 1, needed, key(replica.id));
   }
 
   /** Leader: sends records to one follower; on a gap, resends from the follower's end (bounded rounds). */

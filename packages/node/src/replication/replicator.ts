@@ -11,6 +11,7 @@
 import { MessageKind, ShoalError } from '@shoal/protocol';
 import { compareVersions } from '../store/hybrid-clock.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
+import { awaitQuorum } from './await-quorum.js';
 import { CACHE_OPS, type CacheOpName, type Consistency, requiredAcks } from './cache-ops.js';
 import type { ClusterView } from './cluster-view.js';
 import { isRecord, type ReplicaRecord, type ReplicaStore } from './replica-store.js';
@@ -88,42 +89,14 @@ export class Replicator {
     needed: number,
   ): Promise<void> {
     const others = owners.filter((id) => id !== this.view.selfId);
-    let acks = owners.includes(this.view.selfId) ? 1 : 0;
-    if (acks >= needed) {
-      for (const id of others) this.sendRecord(id, partition, key, record).catch(() => {});
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      let pending = others.length;
-      let settled = false;
-      const failed: string[] = [];
-      for (const id of others) {
-        this.sendRecord(id, partition, key, record).then(
-          () => {
-            acks++;
-            pending--;
-            if (!settled && acks >= needed) {
-              settled = true;
-              resolve();
-            }
-          },
-          (err: Error) => {
-            pending--;
-            failed.push(`${id}: ${err.message}`);
-            if (!settled && acks + pending < needed) {
-              settled = true;
-              reject(
-                new ShoalError(
-                  'SHOAL_REPLICATION_QUORUM',
-                  `${acks} of ${needed} owners acknowledged the write to ${JSON.stringify(key)} (${failed.join('; ')})`,
-                  { key, partition, acks, needed },
-                ),
-              );
-            }
-          },
-        );
-      }
-    });
+    return awaitQuorum(
+      others,
+      (id) => this.sendRecord(id, partition, key, record),
+      owners.includes(this.view.selfId) ? 1 : 0,
+      needed,
+      `the write to ${JSON.stringify(key)}`,
+      { key, partition },
+    );
   }
 
   private async sendRecord(nodeId: string, partition: number, key: string, record: ReplicaRecord): Promise<void> {
