@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { ClusterCache } from './cluster/cluster-cache.js';
 import { MessageLog } from './log/message-log.js';
 import { PubSub } from './log/pubsub.js';
@@ -27,6 +28,7 @@ import { computeOwners } from './ring/compute-owners.js';
 import { createXxHash32, type HashFunction } from './ring/hash.js';
 import { Partitioner } from './ring/partitioner.js';
 import { createHttpServer } from './server/http-server.js';
+import { createNodeMetrics } from './server/node-metrics.js';
 import { type CacheStats, LocalCache } from './store/local-cache.js';
 import { PeerTransport } from './transport/peer-transport.js';
 
@@ -452,7 +454,7 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
   });
   const store = new ReplicaStore(cache, (key) => partitioner.partitionOf(key), o.clock, o.tombstoneTtlMs);
   // the HTTP API needs the node, which needs the bound address: routes reach it through this holder
-  const holder: { node?: ShoalNode } = {};
+  const holder: { node?: ShoalNode; metrics?: Registry } = {};
   const live = (): ShoalNode => {
     if (holder.node === undefined) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node is still starting');
     return holder.node;
@@ -468,6 +470,11 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
     stats: () => live().stats(),
     cluster: () => live().clusterInfo(),
     log: () => live().log,
+    metrics: async () => {
+      const registry = holder.metrics ?? createNodeMetrics(live());
+      holder.metrics = registry;
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
     version: o.version,
     ...(o.logger === undefined ? {} : { logger: o.logger }),
   });

@@ -230,7 +230,24 @@ export class ClusterCache {
   }
 
   /** Runs one operation at its primary, retrying retryable failures until the timeout. */
+  /** Told about every finished call (metrics): operation, whether it succeeded (or its error code), seconds. */
+  onCall: ((op: string, result: string, seconds: number) => void) | undefined;
+
   private async run(op: CacheOpName, args: unknown[], options?: CallOptions): Promise<unknown> {
+    const observe = this.onCall;
+    if (observe === undefined) return this.runUntimed(op, args, options);
+    const start = performance.now();
+    try {
+      const value = await this.runUntimed(op, args, options);
+      observe(op, 'ok', (performance.now() - start) / 1000);
+      return value;
+    } catch (err) {
+      observe(op, isShoalError(err) ? err.code : 'error', (performance.now() - start) / 1000);
+      throw err;
+    }
+  }
+
+  private async runUntimed(op: CacheOpName, args: unknown[], options?: CallOptions): Promise<unknown> {
     if (this.closed) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node has been closed');
     const key = args[0];
     validateKey(key, this.options.maxKeyBytes);

@@ -939,6 +939,27 @@ export class MessageLog {
     );
   }
 
+  /** Partitions this node leads, with their end offsets and the groups' state (metrics). */
+  leaderSnapshot(): {
+    topic: string;
+    partition: number;
+    startOffset: number;
+    endOffset: number;
+    groups: { group: string; lag: number; unacked: number; redeliveries: number; deadLetters: number }[];
+  }[] {
+    const out = [];
+    for (const replica of this.replicas.values()) {
+      if (this.leaderOf(replica.id) !== this.deps.view.selfId) continue;
+      const groups = [...replica.groups].map(([group, state]) => {
+        state.setEndOffset(replica.log.endOffset);
+        const s = state.stats();
+        return { group, lag: s.lag, unacked: s.unacked, redeliveries: s.redeliveries, deadLetters: s.deadLetters };
+      });
+      out.push({ ...replica.id, startOffset: replica.log.startOffset, endOffset: replica.log.endOffset, groups });
+    }
+    return out;
+  }
+
   /** Stops consumers and closes every partition log. Safe twice. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -23,6 +23,8 @@ export interface HttpServerOptions {
   cluster?: () => unknown;
   /** The node's message log, for /v1/topics (absent: no such routes). */
   log?: () => MessageLog;
+  /** Prometheus text for /metrics (absent: no such route). */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   logger?: Logger;
   /** Largest request body in bytes (values above it get 413). */
   maxBodyBytes: number;
@@ -87,6 +89,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   const cluster = options.cluster;
   if (cluster !== undefined) app.get('/v1/cluster', async () => cluster());
   await app.register(keysRoutes, { prefix: '/v1/keys', cache: options.cache, maxKeyBytes: options.maxKeyBytes });
+  const metrics = options.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics();
+      return reply.type(contentType).send(body);
+    });
+  }
   const log = options.log;
   if (log !== undefined) await app.register(topicsRoutes, { prefix: '/v1/topics', log });
   return app;
