@@ -1,15 +1,7 @@
 import t, { type Test } from 'tap';
+import { eventually } from './helpers.js';
 import { type ChildNode, clusterInfo, settled, spawnNode, verify, writeLoad } from './process-helpers.js';
 
-async function until(t: Tap, what: string, condition: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  t.fail(`timed out: ${what}`);
-  return false;
-}
 type Tap = Test;
 
 async function threeNodes(t: Tap): Promise<ChildNode[]> {
@@ -19,7 +11,7 @@ async function threeNodes(t: Tap): Promise<ChildNode[]> {
     spawnNode(t, 'p2', ['--seeds', a.address]),
   ]);
   const nodes = [a, b, c];
-  await until(t, 'the 3 processes converge', () => settled(nodes, ['p0', 'p1', 'p2'], 2));
+  await eventually(t, 'the 3 processes converge', () => settled(nodes, ['p0', 'p1', 'p2'], 2), 30_000);
   return nodes;
 }
 
@@ -39,8 +31,11 @@ t.test('Process cluster: SIGKILL of one node under write load loses no acknowled
   killed = true;
   const { acked, uncertain, writes } = await load;
   t.ok(writes > 200, `${writes} writes issued, ${acked.size} keys acknowledged`);
-  await until(t, 'survivors agree p2 is dead and every partition has 2 live copies', () =>
-    settled([a, b], ['p0', 'p1'], 2),
+  await eventually(
+    t,
+    'survivors agree p2 is dead and every partition has 2 live copies',
+    () => settled([a, b], ['p0', 'p1'], 2),
+    30_000,
   );
   const info = await clusterInfo(a);
   t.equal(info?.members.find((m) => m.id === 'p2')?.state, 'dead');
@@ -62,13 +57,18 @@ t.test('Process cluster: a node paused past the failure timeout comes back, refu
   await new Promise((resolve) => setTimeout(resolve, 1000));
   c.process.kill('SIGSTOP');
   paused = true;
-  await until(t, 'the others declare the paused node dead', async () => {
-    const info = await clusterInfo(a);
-    return info?.members.find((m) => m.id === 'p2')?.state === 'dead';
-  });
+  await eventually(
+    t,
+    'the others declare the paused node dead',
+    async () => {
+      const info = await clusterInfo(a);
+      return info?.members.find((m) => m.id === 'p2')?.state === 'dead';
+    },
+    30_000,
+  );
   const { acked, uncertain } = await load;
   c.process.kill('SIGCONT');
-  await until(t, 'all three alive again and settled', () => settled(nodes, ['p0', 'p1', 'p2'], 2), 40_000);
+  await eventually(t, 'all three alive again and settled', () => settled(nodes, ['p0', 'p1', 'p2'], 2), 40_000);
   const bad = await verify(nodes, acked, uncertain);
   t.same(bad.slice(0, 10), [], 'every acknowledged write reads back from every node, the resumed one included');
 });
@@ -84,10 +84,10 @@ t.test('Process cluster: a killed node restarted with the same id rejoins and ge
     concurrency: 6,
   });
   c.process.kill('SIGKILL');
-  await until(t, 'p2 declared dead', () => settled([a, b], ['p0', 'p1'], 2));
+  await eventually(t, 'p2 declared dead', () => settled([a, b], ['p0', 'p1'], 2), 30_000);
   const again = await spawnNode(t, 'p2', ['--seeds', `${a.address},${b.address}`]);
   const all = [a, b, again];
-  await until(
+  await eventually(
     t,
     'the restarted node is alive everywhere and settled',
     () => settled(all, ['p0', 'p1', 'p2'], 2),
@@ -116,10 +116,15 @@ t.test('Process cluster: SIGTERM makes a node leave gracefully under load, losin
   leaving = true;
   const { acked, uncertain } = await load;
   t.equal(await exited, 0, 'the node exited cleanly after handing off');
-  await until(t, 'the others see it left and settle', async () => {
-    const info = await clusterInfo(a);
-    return info?.members.find((m) => m.id === 'p2')?.state === 'left' && (await settled([a, b], ['p0', 'p1'], 2));
-  });
+  await eventually(
+    t,
+    'the others see it left and settle',
+    async () => {
+      const info = await clusterInfo(a);
+      return info?.members.find((m) => m.id === 'p2')?.state === 'left' && (await settled([a, b], ['p0', 'p1'], 2));
+    },
+    30_000,
+  );
   const bad = await verify([a, b], acked, uncertain);
   t.same(bad.slice(0, 10), [], 'every acknowledged write reads back from the remaining nodes');
 });

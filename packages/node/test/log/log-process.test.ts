@@ -1,16 +1,7 @@
 import t from 'tap';
 import { createNode } from '../../src/index.js';
+import { eventually } from '../cluster/helpers.js';
 import { type ChildNode, settled, spawnNode } from '../cluster/process-helpers.js';
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  t.fail(`timed out: ${what}`);
-  return false;
-}
 
 async function post(node: ChildNode, topic: string, value: unknown, id: string): Promise<boolean> {
   try {
@@ -35,7 +26,7 @@ t.test(
       spawnNode(t, 'q1', ['--seeds', a.address]),
       spawnNode(t, 'q2', ['--seeds', a.address]),
     ]);
-    await until('the 3 processes converge', () => settled([a, b, c], ['q0', 'q1', 'q2'], 2), 30_000);
+    await eventually(t, 'the 3 processes converge', () => settled([a, b, c], ['q0', 'q1', 'q2'], 2), 30_000);
     // this test process joins as a fourth member and consumes through its embedded node
     const local = await createNode({
       port: 0,
@@ -45,7 +36,12 @@ t.test(
       requestTimeoutMs: 15_000,
     });
     t.teardown(() => local.shutdown());
-    await until('the consumer node is in', () => settled([a, b, c], ['q0', 'q1', 'q2', 'q-consumer'], 2), 30_000);
+    await eventually(
+      t,
+      'the consumer node is in',
+      () => settled([a, b, c], ['q0', 'q1', 'q2', 'q-consumer'], 2),
+      30_000,
+    );
     await local.log.createTopic('audit', { partitions: 4 });
     const received = new Set<number>();
     const consumer = local.log.consume('audit', { group: 'auditors', from: 'earliest', concurrency: 8 }, (m) => {
@@ -67,7 +63,12 @@ t.test(
     killed = true;
     await Promise.all(workers);
     t.ok(acked.size > 300, `${acked.size} appends acknowledged`);
-    await until('every acknowledged message reaches the group', () => [...acked].every((v) => received.has(v)), 60_000);
+    await eventually(
+      t,
+      'every acknowledged message reaches the group',
+      () => [...acked].every((v) => received.has(v)),
+      60_000,
+    );
     const lag = await (await fetch(`${a.http}/v1/topics/audit/groups/auditors/lag`)).json();
     t.ok(typeof (lag as { lag: number }).lag === 'number', 'lag is served over HTTP');
   },
