@@ -37,6 +37,10 @@ export interface NodeOptions {
   maxValueBytes?: number | string;
   /** Shared secret peers must prove at the handshake. Default: none (trusted network only). */
   secret?: string;
+  /** Bearer token clients must present (WebSocket client endpoint and HTTP API). Default: none (open). */
+  token?: string;
+  /** Token for cluster-changing admin routes. Default: none (the client `token`, if set, is enough). */
+  adminToken?: string;
   /** Owners that must hold a write before it is acknowledged. Default 'quorum' (survives any one node's SIGKILL). */
   writeConsistency?: Consistency;
   /** Owners a read consults. Default 'one' (the primary). */
@@ -77,6 +81,8 @@ export interface ResolvedNodeOptions {
   readonly eviction: EvictionPolicyName;
   readonly maxValueBytes: number | string;
   readonly secret: string | undefined;
+  readonly token: string | undefined;
+  readonly adminToken: string | undefined;
   readonly writeConsistency: Consistency;
   readonly readConsistency: Consistency;
   readonly requestTimeoutMs: number;
@@ -131,6 +137,12 @@ export function resolveNodeOptions(options: NodeOptions = {}): ResolvedNodeOptio
   if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 8)) {
     throw invalid('secret', 'must be a string of at least 8 characters');
   }
+  for (const name of ['token', 'adminToken'] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== 'string' || value.length < 8)) {
+      throw invalid(name, 'must be a string of at least 8 characters');
+    }
+  }
   const membership = options.membership ?? 'lan';
   if (typeof membership === 'string' && !['lan', 'wan', 'local'].includes(membership)) {
     throw invalid('membership', `${JSON.stringify(membership)} is not lan, wan, local or a settings object`);
@@ -148,6 +160,8 @@ export function resolveNodeOptions(options: NodeOptions = {}): ResolvedNodeOptio
     eviction: options.eviction ?? 'tinylfu',
     maxValueBytes: options.maxValueBytes ?? '16mb',
     secret: options.secret,
+    token: options.token,
+    adminToken: options.adminToken,
     writeConsistency,
     readConsistency,
     requestTimeoutMs: integer(options.requestTimeoutMs ?? 10_000, 'requestTimeoutMs', 1, 3_600_000),
