@@ -12,7 +12,12 @@
 import { Packr } from 'msgpackr';
 import { ShoalError } from './errors.js';
 
-/** Message kind numbers. Append only: the numbers are part of the protocol. */
+/**
+ * Message kind numbers. Append only: the numbers are part of the protocol.
+ * Ranges by subsystem: 2-20 cluster and log core, 21-39 cache invalidation,
+ * near cache, tags and read-through, 40-59 the client endpoint, 60-69 log
+ * additions, 70-79 snapshots and warm-up.
+ */
 export const MessageKind = {
   ReplyOk: 0,
   ReplyError: 1,
