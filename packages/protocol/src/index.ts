@@ -1,7 +1,27 @@
 /** Shared types, wire protocol and error registry of Shoal. */
 
+export type {
+  AppendOptions,
+  AppendReceipt,
+  CacheApi,
+  CallOptions,
+  Consistency,
+  ConsumedMessage,
+  ConsumeOptions,
+  ConsumerHandle,
+  EntryKind,
+  LogApi,
+  LogEntry,
+  PubSubApi,
+  ScanOptions,
+  ScanResult,
+  SetOptions,
+  StartFrom,
+  TopicOptions,
+} from './api.js';
 export type { ErrorCode, ErrorSpec } from './errors.js';
 export { ERROR_CODES, errorFromWire, isShoalError, ShoalError } from './errors.js';
+export { hashKeyForPartition, partitionOf, xxhash32Bytes } from './partition.js';
 export { formatBytes, parseBytes, parseDuration } from './units.js';
 export type { WireMessage } from './wire.js';
 export { decodeFrame, encodeFrame, MessageKind } from './wire.js';

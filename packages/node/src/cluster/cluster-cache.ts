@@ -6,7 +6,7 @@
  * (owner moved, node unreachable, not enough replicas yet) is retried against
  * the newest table until the call's timeout, then reported as a typed error.
  */
-import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
+import { type CacheApi, isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
 import { CACHE_OPS, type CacheOpName, type Consistency, isCacheOp } from '../replication/cache-ops.js';
 import type { ClusterView } from '../replication/cluster-view.js';
 import type { Replicator } from '../replication/replicator.js';
@@ -57,7 +57,7 @@ const NODE_CURSOR_SPAN = 2 ** 32;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The cluster-wide, async cache API of an embedded node. */
-export class ClusterCache {
+export class ClusterCache implements CacheApi {
   private closed = false;
 
   constructor(
