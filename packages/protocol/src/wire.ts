@@ -59,6 +59,52 @@ export const MessageKind = {
   LogGroupSync: 19,
   /** Log: a previous holder tells a new leader that it holds a partition: [topic, partition, options]. */
   LogHandoff: 20,
+  /** Invalidation stream, primary to subscriber, one-way: [incarnation, [[partition, epoch, seq, key, version], ...]]. */
+  Invalidate: 21,
+  /** A near cache subscribes (and renews): [leaseMs]. Reply: [incarnation, [[partition, epoch, seq], ...]]. */
+  InvalidationSubscribe: 22,
+  /** A near-cache read at the primary: [key]. Reply: [value, expiresAt, epoch, seq, hot]. */
+  NearRead: 23,
+  /** A tag mark for every member: [tag, 'delete' | 'expire', version]. */
+  TagMark: 24,
+  /** Every tag mark a member holds, to a member that joined: [[tag, deletedAt, expiredAt], ...]. */
+  TagSync: 25,
+  /** Read-through at the primary: [key, leaseMs, waitMs]. Reply: [state, value, token]. */
+  Load: 26,
+  /** The holder of a read-through lease reports: [key, token, ok, value | message, ttlMs, graceMs, tags]. */
+  LoadDone: 27,
+  /** Client endpoint: first request of a client: [protocolVersion]. Reply: { nodeId, protocol, table }. */
+  ClientHello: 40,
+  /** Client endpoint: a cache op run through the node's routing: [op, args, consistency | null, tableVersion]. */
+  ClientCache: 41,
+  /** Client endpoint, one-way to the client: the node's partition table (sent when the client's is older). */
+  ClientTopology: 42,
+  /** Client endpoint: one page of a cluster-wide scan: [cursor, match, prefix, count]. */
+  ClientScan: 43,
+  /** Client endpoint: create a topic: [topic, options]. */
+  ClientLogCreateTopic: 44,
+  /** Client endpoint: append one message: [topic, value, options]. Reply: AppendReceipt. */
+  ClientLogAppend: 45,
+  /** Client endpoint: read records: [topic, partition, fromOffset, maxMessages]. */
+  ClientLogRead: 46,
+  /** Client endpoint: a topic's resolved options: [topic]. */
+  ClientLogTopic: 47,
+  /** Client endpoint: deliveries for a group member: [topic, partition, group, member, max, from, settings, waitMs]. */
+  ClientLogTake: 48,
+  /** Client endpoint: acks, nacks and lease extensions: [topic, partition, group, acks, nacks, extensions]. */
+  ClientLogSettle: 49,
+  /** Client endpoint: subscribe this connection: [subscriptionId, channelOrPattern]. */
+  ClientSubscribe: 50,
+  /** Client endpoint: drop a subscription: [subscriptionId]. */
+  ClientUnsubscribe: 51,
+  /** Client endpoint: publish: [channel, message]. Reply: nodes reached. */
+  ClientPublish: 52,
+  /** Client endpoint, one-way to the client: a published message: [subscriptionId, channel, message]. */
+  ClientMessage: 53,
+  /** Client endpoint: the endpoint's counters on this node. */
+  ClientStats: 54,
+  /** Snapshot export (cluster scope): a page of the keys a node is primary for: [cursor, maxItems]. */
+  SnapshotPage: 70,
 } as const;
 
 /** A decoded message: [kind, id, body]. */
