@@ -59,6 +59,9 @@ export const ERROR_CODES = {
   SHOAL_LOG_UNKNOWN_DELIVERY: { message: 'no such delivery', status: 404, retryable: false },
   SHOAL_LOG_STALE_DELIVERY: { message: 'the delivery is no longer current', status: 409, retryable: false },
   SHOAL_LOG_LEASE_LIMIT: { message: 'the lease cannot be extended past maxLeaseMs', status: 409, retryable: false },
+  SHOAL_SNAPSHOT_CORRUPT: { message: 'the snapshot file is corrupt or truncated', status: 422, retryable: false },
+  SHOAL_SNAPSHOT_VERSION: { message: 'the snapshot format version is not supported', status: 422, retryable: false },
+  SHOAL_SNAPSHOT_IO_FAILED: { message: 'a snapshot file operation failed', status: 500, retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A registered error code. */
