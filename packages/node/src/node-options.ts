@@ -59,6 +59,15 @@ export interface NodeOptions {
   maxFrameBytes?: number;
   /** Directory for durable data (topic segment files). Default: none, memory only (still replicated). */
   dataDir?: string;
+  /**
+   * TLS for the node's port: the HTTP API becomes https and peers dial `wss://`
+   * (every node of a cluster must then use TLS). PEM strings or buffers; `ca`
+   * is trusted when dialing peers (a private CA or a self-signed certificate).
+   * Default: none (plain http/ws).
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /** Most simultaneous HTTP/WebSocket connections from one IP address; more are refused. Default 256. */
+  maxConnectionsPerIp?: number;
   /** Logger (pino). Default: silent. */
   logger?: Logger;
   /** Version reported by /health. Default: the package's. */
@@ -92,6 +101,8 @@ export interface ResolvedNodeOptions {
   readonly antiEntropyIntervalMs: number;
   readonly maxFrameBytes: number;
   readonly dataDir: string | undefined;
+  readonly tls: Readonly<{ cert: string | Buffer; key: string | Buffer; ca?: string | Buffer }> | undefined;
+  readonly maxConnectionsPerIp: number;
   readonly logger: Logger | undefined;
   readonly version: string;
   readonly clock: Clock;
@@ -143,6 +154,13 @@ export function resolveNodeOptions(options: NodeOptions = {}): ResolvedNodeOptio
       throw invalid(name, 'must be a string of at least 8 characters');
     }
   }
+  const tls = options.tls;
+  if (tls !== undefined) {
+    const pem = (v: unknown) => typeof v === 'string' || Buffer.isBuffer(v);
+    if (typeof tls !== 'object' || tls === null || !pem(tls.cert) || !pem(tls.key))
+      throw invalid('tls', 'must be { cert, key, ca? } with PEM strings or buffers');
+    if (tls.ca !== undefined && !pem(tls.ca)) throw invalid('tls', 'ca must be a PEM string or buffer');
+  }
   const membership = options.membership ?? 'lan';
   if (typeof membership === 'string' && !['lan', 'wan', 'local'].includes(membership)) {
     throw invalid('membership', `${JSON.stringify(membership)} is not lan, wan, local or a settings object`);
@@ -171,6 +189,8 @@ export function resolveNodeOptions(options: NodeOptions = {}): ResolvedNodeOptio
     antiEntropyIntervalMs: integer(options.antiEntropyIntervalMs ?? 30_000, 'antiEntropyIntervalMs', 0, 2 ** 31),
     maxFrameBytes: integer(options.maxFrameBytes ?? 64 * 1024 * 1024, 'maxFrameBytes', 1024, 2 ** 31),
     dataDir: options.dataDir,
+    tls: tls === undefined ? undefined : Object.freeze({ ...tls }),
+    maxConnectionsPerIp: integer(options.maxConnectionsPerIp ?? 256, 'maxConnectionsPerIp', 1, 1_000_000),
     logger: options.logger,
     version: options.version ?? '0.1.0',
     clock: options.clock ?? systemClock,

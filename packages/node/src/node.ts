@@ -7,7 +7,9 @@
  * node) and hands the difference to the rebalancer.
  */
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -27,10 +29,19 @@ import { Replicator } from './replication/replicator.js';
 import { computeOwners } from './ring/compute-owners.js';
 import { createXxHash32, type HashFunction } from './ring/hash.js';
 import { Partitioner } from './ring/partitioner.js';
+import { ClientEndpoint } from './server/client-endpoint.js';
 import { createHttpServer } from './server/http-server.js';
 import { createNodeMetrics } from './server/node-metrics.js';
+import { readinessOf } from './server/readiness.js';
 import { type CacheStats, LocalCache } from './store/local-cache.js';
 import { PeerTransport } from './transport/peer-transport.js';
+import {
+  type ExportSnapshotOptions,
+  type SnapshotExportResult,
+  type SnapshotLoadResult,
+  Snapshots,
+} from './warmup/snapshots.js';
+import { Warmer, type WarmerOptions } from './warmup/warmer.js';
 
 /** A member as `node.members()` reports it. */
 export interface MemberInfo {
@@ -81,6 +92,8 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   readonly pubsub: PubSub;
   /** Durable, replicated topics with consumer groups. */
   readonly log: MessageLog;
+  /** @internal the `/v1/client` WebSocket endpoint of @shoal/client (set by createNode). */
+  clientEndpoint: ClientEndpoint | undefined;
 
   private table: string[][] = [];
   private previousTable: string[][] = [];
@@ -164,6 +177,18 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       transactionCheckIntervalMs: 10_000,
       onWarning: (message, details) => this.warn(message, details),
     });
+    this.snapshots = new Snapshots({
+      store,
+      view,
+      transport,
+      clock: options.clock,
+      partitionCount: partitioner.partitionCount,
+      members: () =>
+        this.liveMembers()
+          .map((m) => ({ id: m.id, address: m.address }))
+          .sort((a, b) => (a.id < b.id ? -1 : 1)),
+      requestTimeoutMs: options.requestTimeoutMs,
+    });
     membership.on('member-join', (m) => {
       this.emit('member-join', toInfo(m));
       this.pubsub.announce({ id: m.id, address: m.address });
@@ -182,7 +207,10 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       this.scheduleRecompute();
     });
     membership.on('member-update', () => this.scheduleRecompute());
-    membership.on('suspect', (m) => this.emit('member-suspect', toInfo(m)));
+    membership.on('suspect', (m) => {
+      this.suspicions++;
+      this.emit('member-suspect', toInfo(m));
+    });
     membership.on('alive', (m) => this.emit('member-alive', toInfo(m)));
     this.housekeeping = setInterval(() => this.store.purgeTombstones(), 10_000);
     this.housekeeping.unref();
@@ -190,7 +218,18 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   }
 
   private readonly rebalancer: Rebalancer;
+  private readonly snapshots: Snapshots;
   private readonly antiEntropy: AntiEntropy;
+  private suspicions = 0;
+
+  /** Failure-detector health (metrics, dashboard): Lifeguard score, failed probes, suspicions seen since start. */
+  gossipHealth(): { healthScore: number; probeFailures: number; suspicions: number } {
+    return {
+      healthScore: this.membership.healthScore,
+      probeFailures: this.membership.probeFailures,
+      suspicions: this.suspicions,
+    };
+  }
 
   /** Every member this node knows, itself included, with its state. */
   members(): MemberInfo[] {
@@ -262,6 +301,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       'hits' | 'misses' | 'sets' | 'deletes' | 'evictions' | 'expirations' | 'entries' | 'bytes'
     >;
     members: number;
+    snapshot: { lastLoad: SnapshotLoadResult | undefined; lastExport: SnapshotExportResult | undefined };
   }> {
     const nodes = await Promise.all(
       this.liveMembers().map((m) =>
@@ -277,7 +317,30 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       if (s === undefined) continue;
       for (const k of Object.keys(cluster) as (keyof typeof cluster)[]) cluster[k] += s[k];
     }
-    return { node: this.localCache.stats(), cluster, members: nodes.filter(Boolean).length };
+    return {
+      node: this.localCache.stats(),
+      cluster,
+      members: nodes.filter(Boolean).length,
+      snapshot: { lastLoad: this.snapshots.lastLoad, lastExport: this.snapshots.lastExport },
+    };
+  }
+
+  /**
+   * Starts a warm-up: a consumer group on `options.topic` whose ids go
+   * through `options.loader` into the cache, with progress and lag (see Warmer).
+   */
+  warmer(options: WarmerOptions): Warmer {
+    return new Warmer(this.log, this.cache, options).start();
+  }
+
+  /** Writes this node's entries (scope 'node', default) or every key of the cluster to `file`. */
+  exportSnapshot(file: string, options?: ExportSnapshotOptions): Promise<SnapshotExportResult> {
+    return this.snapshots.export(file, options);
+  }
+
+  /** Verifies `file` and loads its unexpired entries into their owners; newer existing versions win. */
+  loadSnapshot(file: string): Promise<SnapshotLoadResult> {
+    return this.snapshots.load(file);
   }
 
   /**
@@ -287,6 +350,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   close(timeoutMs = 30_000): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.closing = (async () => {
+      await this.saveWarmRestartSnapshot();
       await this.membership.leave();
       this.excludeSelf = true;
       this.recompute();
@@ -304,6 +368,31 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     return this.closing;
   }
 
+  /** With dataDir, the node's contents go to <dataDir>/cache.snapshot before the leave hands them off. */
+  private async saveWarmRestartSnapshot(): Promise<void> {
+    if (this.options.dataDir === undefined) return;
+    try {
+      const saved = await this.snapshots.export(join(this.options.dataDir, 'cache.snapshot'));
+      this.options.logger?.info(saved, 'cache snapshot written');
+    } catch (err) {
+      this.warn('cache snapshot not written', { message: (err as Error).message });
+    }
+  }
+
+  /** @internal createNode: with dataDir, loads <dataDir>/cache.snapshot (warm restart). */
+  async loadWarmRestartSnapshot(): Promise<void> {
+    if (this.options.dataDir === undefined) return;
+    const file = join(this.options.dataDir, 'cache.snapshot');
+    if (!existsSync(file)) return;
+    try {
+      const loaded = await this.snapshots.load(file);
+      this.options.logger?.info(loaded, 'cache snapshot loaded (warm restart)');
+    } catch (err) {
+      // a damaged snapshot costs a cold start, never a failed one
+      this.warn('cache snapshot not loaded', { file, message: (err as Error).message });
+    }
+  }
+
   private async stop(): Promise<void> {
     clearInterval(this.housekeeping);
     await this.log.close();
@@ -311,6 +400,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     this.antiEntropy.stop();
     this.rebalancer.close();
     this.membership.shutdown();
+    this.clientEndpoint?.close();
     await this.transport.close();
     this.app.server.closeAllConnections();
     await this.app.close();
@@ -477,6 +567,12 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
     },
     version: o.version,
     ...(o.logger === undefined ? {} : { logger: o.logger }),
+    ready: () => readinessOf(holder.node),
+    node: live,
+    token: o.token,
+    adminToken: o.adminToken,
+    tls: o.tls,
+    maxConnectionsPerIp: o.maxConnectionsPerIp,
   });
   try {
     await app.listen({ port: o.port, host: o.host });
@@ -500,10 +596,19 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
     connectTimeoutMs: 2000,
     maxClockSkewMs: 60_000,
     clock: o.clock,
+    tls: o.tls === undefined ? undefined : { ca: o.tls.ca },
+    onWarning: (message, details) => o.logger?.warn(details, message),
+  });
+  const clientEndpoint = new ClientEndpoint(live, {
+    token: o.token,
+    maxFrameBytes: o.maxFrameBytes,
+    maxInFlight: 10_000,
+    topologyCheckMs: 100,
     onWarning: (message, details) => o.logger?.warn(details, message),
   });
   server.on('upgrade', (req, socket, head) => {
     if (req.url === '/peer') transport.handleUpgrade(req, socket, head);
+    else if (req.url?.split('?', 1)[0] === '/v1/client') clientEndpoint.handleUpgrade(req, socket, head);
     else {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
       socket.destroy();
@@ -528,6 +633,7 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
   transport.onDisconnect((peer) => membership.onPeerDisconnected(peer));
   const node = new ShoalNode(o, address, app, partitioner, hash, store, transport, membership);
   holder.node = node;
+  node.clientEndpoint = clientEndpoint;
   membership.start();
   if (o.seeds.length > 0) {
     try {
@@ -554,5 +660,6 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
     }
   }
   node.start();
+  await node.loadWarmRestartSnapshot();
   return node;
 }

@@ -214,6 +214,9 @@ export class Membership extends EventEmitter<MembershipEventMap> {
     return this.list.local();
   }
 
+  /** Probes of other members that got no ack, direct or indirect, since start (metrics). */
+  probeFailures = 0;
+
   /** Lifeguard local-health score (0 = healthy; timeouts are scaled by score + 1). */
   get healthScore(): number {
     return this.awareness.score;
@@ -335,6 +338,7 @@ export class Membership extends EventEmitter<MembershipEventMap> {
     try {
       const outcome = await probeMember(this.probeContext, target);
       if (outcome === 'failed' && this.phase === 'running') {
+        this.probeFailures++;
         this.list.applySuspect({
           kind: MembershipMessageKind.Suspect,
           id: target.id,

@@ -4,11 +4,18 @@
  * its code, including fastify's own errors (bad body, body too large, no route),
  * so HTTP clients in any language see the same SHOAL_* codes as library users.
  */
+import swagger from '@fastify/swagger';
 import { isShoalError, ShoalError } from '@shoal/protocol';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { MessageLog } from '../log/message-log.js';
+import type { ShoalNode } from '../node.js';
+import { installAuth } from './auth.js';
+import { limitConnectionsPerIp } from './connection-limit.js';
+import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { type KeyValueApi, keysRoutes } from './keys-routes.js';
+import { nodeRoutes } from './node-routes.js';
+import type { Readiness } from './readiness.js';
 import { topicsRoutes } from './topics-routes.js';
 
 /** What the HTTP server serves and how. */
@@ -30,7 +37,35 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** Reported by /health and /v1/node. */
   version: string;
+  /** Body of /ready (absent: no such route). */
+  ready?: () => Readiness;
+  /** The node, for /v1/node, /v1/dashboard and the admin routes (absent: no such routes). */
+  node?: () => ShoalNode;
+  /** Bearer token every /v1 route and /metrics needs (absent: open). */
+  token?: string | undefined;
+  /** Bearer token the admin routes need (absent: the client token is enough). */
+  adminToken?: string | undefined;
+  /** Serve https with this certificate and key (absent: http). */
+  tls?: Readonly<{ cert: string | Buffer; key: string | Buffer }> | undefined;
+  /** Most simultaneous connections from one IP address (absent: unlimited). */
+  maxConnectionsPerIp?: number;
 }
+
+const readySchema = {
+  summary: 'Readiness: 200 once joined and while not leaving or handing partitions away, else 503 with a reason',
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        ready: { type: 'boolean' },
+        members: { type: 'integer' },
+        syncing: { type: 'integer' },
+        handingOff: { type: 'integer' },
+      },
+    },
+    503: { type: 'object', additionalProperties: true },
+  },
+} as const;
 
 function toShoalError(err: FastifyError): ShoalError {
   if (isShoalError(err)) return err;
@@ -52,6 +87,7 @@ function toShoalError(err: FastifyError): ShoalError {
 /** Builds the fastify app (not listening yet: the caller listens, or shares it with WebSocket endpoints). */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
     loggerInstance: options.logger,
     bodyLimit: options.maxBodyBytes,
     // keys reach 1024 UTF-8 bytes by default, up to 3x that percent-encoded; the cache judges them
@@ -61,6 +97,20 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     // per-request log lines would cost more than the cache operations they describe
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
+  if (options.maxConnectionsPerIp !== undefined) {
+    limitConnectionsPerIp(app.server, options.maxConnectionsPerIp, {
+      tls: options.tls !== undefined,
+      onRefuse: (remote, open) =>
+        app.log.warn({ code: 'SHOAL_HTTP_TOO_MANY_CONNECTIONS', remote, open }, 'connection refused: per-IP limit'),
+    });
+  }
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Shoal node HTTP API', version: options.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  installAuth(app, { token: options.token, adminToken: options.adminToken });
   app.addContentTypeParser(
     'application/octet-stream',
     { parseAs: 'buffer', bodyLimit: options.maxBodyBytes },
@@ -84,14 +134,38 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     const err = new ShoalError('SHOAL_HTTP_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url}`);
     return reply.status(err.status).send(err.toJSON());
   });
-  app.get('/health', async () => ({ status: 'ok', version: options.version }));
-  app.get('/v1/stats', async () => options.stats());
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/health', { schema: { summary: 'Liveness: 200 while the process serves' } }, async () => ({
+    status: 'ok',
+    version: options.version,
+  }));
+  const ready = options.ready;
+  if (ready !== undefined) {
+    app.get('/ready', { schema: readySchema }, async (_request, reply) => {
+      const r = ready();
+      if (r.ready) return r;
+      const err = new ShoalError('SHOAL_NODE_NOT_READY', `not ready: ${r.reason}`, { ...r });
+      return reply.status(err.status as 503).send(err.toJSON());
+    });
+  }
+  app.get('/v1/stats', { schema: { summary: 'This node store counters and cluster-wide totals' } }, async () =>
+    options.stats(),
+  );
   const cluster = options.cluster;
-  if (cluster !== undefined) app.get('/v1/cluster', async () => cluster());
+  if (cluster !== undefined) {
+    app.get(
+      '/v1/cluster',
+      { schema: { summary: 'Members with state, partition table and owners, rebalancing status' } },
+      async () => cluster(),
+    );
+  }
+  const node = options.node;
+  if (node !== undefined) await app.register(nodeRoutes, { node });
+  await app.register(dashboardRoutes);
   await app.register(keysRoutes, { prefix: '/v1/keys', cache: options.cache, maxKeyBytes: options.maxKeyBytes });
   const metrics = options.metrics;
   if (metrics !== undefined) {
-    app.get('/metrics', async (_request, reply) => {
+    app.get('/metrics', { schema: { summary: 'Prometheus metrics of this node' } }, async (_request, reply) => {
       const { contentType, body } = await metrics();
       return reply.type(contentType).send(body);
     });

@@ -94,6 +94,38 @@ export function createNodeMetrics(node: ShoalNode): Registry {
     (x) => x.redeliveries,
   );
   groupGauge('shoal_log_group_dead_letters', 'Messages the group sent to the dead-letter topic', (x) => x.deadLetters);
+  const gossip = (name: string, help: string, pick: (h: ReturnType<ShoalNode['gossipHealth']>) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(pick(node.gossipHealth()));
+      },
+    });
+  gossip(
+    'shoal_gossip_probe_failures_total',
+    'Probes of other members that got no ack, direct or indirect',
+    (h) => h.probeFailures,
+  );
+  gossip(
+    'shoal_gossip_suspicions_total',
+    'Members this node saw become suspect (its own probes or gossip)',
+    (h) => h.suspicions,
+  );
+  gauge(
+    'shoal_gossip_health_score',
+    'Lifeguard local health score: 0 is healthy; timeouts scale by score + 1',
+    [],
+    (g) => g.set(node.gossipHealth().healthScore),
+  );
+  const ops = new Counter({
+    name: 'shoal_ops_total',
+    help: 'Cluster cache calls made through this node, by operation and result (ok or error code)',
+    labelNames: ['op', 'result'],
+    registers: [registry],
+  });
   const calls = new Histogram({
     name: 'shoal_op_duration_seconds',
     help: 'Cluster cache calls made through this node, by operation and result (ok or error code)',
@@ -101,6 +133,9 @@ export function createNodeMetrics(node: ShoalNode): Registry {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
     registers: [registry],
   });
-  node.cache.onCall = (op, result, seconds) => calls.observe({ op, result }, seconds);
+  node.cache.onCall = (op, result, seconds) => {
+    ops.inc({ op, result });
+    calls.observe({ op, result }, seconds);
+  };
   return registry;
 }

@@ -32,6 +32,8 @@ export interface PeerTransportOptions {
   /** Accepted clock difference for handshake timestamps, in ms. */
   maxClockSkewMs: number;
   clock: Clock;
+  /** Dial peers over TLS (`wss://`), trusting `ca` in addition to the system CAs. Default: plain `ws://`. */
+  tls?: { ca?: string | Buffer | undefined } | undefined;
   /** Told about refused handshakes and protocol violations. */
   onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
@@ -168,8 +170,10 @@ export class PeerTransport {
       this.options.clock.now(),
     );
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://${address}/peer`, {
+      const tls = this.options.tls;
+      const ws = new WebSocket(`${tls === undefined ? 'ws' : 'wss'}://${address}/peer`, {
         headers,
+        ...(tls?.ca === undefined ? {} : { ca: tls.ca }),
         maxPayload: this.options.maxFrameBytes,
         perMessageDeflate: false,
         handshakeTimeout: timeoutMs,
