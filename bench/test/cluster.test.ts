@@ -161,14 +161,43 @@ t.test('cluster load prefills its shard and counts gets, sets and errors in the 
 });
 
 t.test('cluster throughput section compares with Redis only when it ran', async (t) => {
-  const run = (opsPerSec: number): ThroughputRun => ({
+  const run = (opsPerSec: number, serverCpuUs: number | null = 10_000, clientCpuUs = 0): ThroughputRun => ({
     opsPerSec,
-    workers: [{ gets: 900, sets: 100, errors: 0, windowMs: 1000, opsPerSec, lateStartMs: 0, firstError: null }],
+    serverCpuUs,
+    clientCpuUs,
+    workers: [
+      {
+        gets: 900,
+        sets: 100,
+        errors: 0,
+        windowMs: 1000,
+        opsPerSec,
+        lateStartMs: 0,
+        firstError: null,
+        cpuUs: 0,
+        buckets: [],
+      },
+    ],
   });
-  const both = throughputSection({ shoal: [run(50), run(60)], redis: [run(100)], redisVersion: '7.0.15' }, 64);
-  t.equal(both.comparisons.length, 1);
+  // 1000 ops per run: shoal 10 ms of CPU = 10 µs/op; redis 2 ms server + 3 ms clients = 5 µs/op
+  const both = throughputSection(
+    { shoal: [run(50), run(60)], redis: [run(100, 2000, 3000)], redisVersion: '7.0.15' },
+    64,
+  );
+  t.equal(both.comparisons.length, 2);
   t.equal(both.comparisons[0]?.ratio, 0.55);
+  const cpu = both.comparisons.find((c) => c.unit === 'us');
+  t.equal(cpu?.subjectValue.median, 10);
+  t.equal(cpu?.anchorValue.median, 5);
   t.equal(both.tables[0]?.rows.length, 2);
+  t.same(
+    both.tables[0]?.rows[1]?.slice(5, 7),
+    ['2.00 µs', '5.00 µs'],
+    'redis server alone, then with its load processes',
+  );
+  const unreadable = throughputSection({ shoal: [run(50, null)], redis: [run(100, null)], redisVersion: null }, 64);
+  t.equal(unreadable.comparisons.length, 1, 'no CPU comparison without CPU readings');
+  t.equal(unreadable.tables[0]?.rows[0]?.[5], 'n/a');
   const alone = throughputSection({ shoal: [run(50)], redis: null, redisVersion: null }, 64);
   t.equal(alone.comparisons.length, 0);
   t.equal(alone.tables[0]?.rows.length, 1);

@@ -9,9 +9,10 @@ import type { Summary } from './stats.js';
 /**
  * How a figure is measured; decides formatting and what "points" mean.
  * 'factor' is a dimensionless ratio such as max/mean (1.042); 'count' an
- * integer tally; 'msg/s' and 'B/s' rates of messages and bytes.
+ * integer tally; 'msg/s' and 'B/s' rates of messages and bytes; 'us' microseconds
+ * (CPU time per operation).
  */
-export type Unit = 'ops/s' | 'fraction' | 'bytes' | 'ms' | 'count' | 'factor' | 'msg/s' | 'B/s';
+export type Unit = 'ops/s' | 'fraction' | 'bytes' | 'ms' | 'count' | 'factor' | 'msg/s' | 'B/s' | 'us';
 
 /** A product target on the comparison: on the ratio (subject / anchor) or on the difference (subject - anchor). */
 export interface Target {

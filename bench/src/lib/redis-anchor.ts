@@ -1,13 +1,14 @@
 /**
- * The Redis anchor's server: Debian's `redis-server`, found on PATH (or
- * installed with apt-get when the user passed --install-anchors), started by
- * the bench on a free 127.0.0.1 port with persistence off, and killed by pid
- * when the scenario ends.
+ * The Redis anchor's server, shared by every scenario that measures against
+ * Redis: Debian's `redis-server`, found on PATH (or installed with apt-get when
+ * the user passed --install-anchors), started by the bench on a free 127.0.0.1
+ * port with persistence off, and killed by pid when the scenario ends.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import type { ScenarioContext } from '../scenario.js';
 
 /** The first executable `name` on PATH, or null. */
 export function findOnPath(name: string, pathVar = process.env.PATH ?? ''): string | null {
@@ -122,4 +123,24 @@ export async function startRedisServer(bin: string, timeoutMs = 10_000): Promise
     await stop();
     throw err;
   }
+}
+
+/**
+ * Finds redis-server, installing it only when allowed; returns the binary or
+ * why the anchor is skipped (`what` names the anchor in that note).
+ */
+export function redisBinary(
+  ctx: Pick<ScenarioContext, 'installAnchors' | 'log'>,
+  what = 'throughput anchor',
+): { bin: string } | { skipped: string } {
+  const found = findOnPath('redis-server');
+  if (found !== null) return { bin: found };
+  if (!ctx.installAnchors)
+    return {
+      skipped: `${what} skipped: redis-server is not on PATH (install it, e.g. apt-get install redis-server, or pass --install-anchors)`,
+    };
+  const error = installRedisServer(ctx.log);
+  const installed = findOnPath('redis-server');
+  if (installed !== null) return { bin: installed };
+  return { skipped: `${what} skipped: ${error ?? 'redis-server still not on PATH after installing'}` };
 }

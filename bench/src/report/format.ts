@@ -34,6 +34,8 @@ export function formatValue(unit: Unit, value: number): string {
       return `${value.toFixed(2)} msg/s`;
     case 'B/s':
       return `${value.toFixed(value >= 100 ? 0 : 1)} B/s`;
+    case 'us':
+      return `${value.toFixed(Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2)} µs`;
   }
 }
 

@@ -4,6 +4,8 @@
  * anchor: one unreplicated redis-server driven by as many ioredis processes
  * with the same load. One call is one measured run on fresh processes.
  */
+import { cpuInWindow } from '../../lib/process-cpu.js';
+import type { RedisServer } from '../../lib/redis-anchor.js';
 import { runTask } from '../../runner/child-runner.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { LocalCluster } from './local-cluster.js';
@@ -14,6 +16,14 @@ import type { RedisLoadInput, RedisPrefillInput } from './redis-load-task.js';
 export interface ThroughputRun {
   readonly workers: readonly LoadResult[];
   readonly opsPerSec: number;
+  /**
+   * CPU µs the server side used in the timed window: Shoal's node processes
+   * (which also run the embedded load loops), or redis-server alone (read
+   * from /proc); null when it could not be read.
+   */
+  readonly serverCpuUs: number | null;
+  /** CPU µs of separate load processes in the window (Redis's ioredis clients; 0 for Shoal's embedded load). */
+  readonly clientCpuUs: number;
 }
 
 const task = new URL('./redis-load-task.js', import.meta.url);
@@ -23,10 +33,8 @@ function spec(p: ClusterParams, run: number, worker: number, startAt: number): L
   return { startAt, warmupMs, durationMs, concurrency, keys, readFraction, valueBytes, seed: run * 100 + worker };
 }
 
-const total = (workers: readonly LoadResult[]): ThroughputRun => ({
-  workers,
-  opsPerSec: workers.reduce((sum, w) => sum + w.opsPerSec, 0),
-});
+const opsPerSec = (workers: readonly LoadResult[]): number => workers.reduce((sum, w) => sum + w.opsPerSec, 0);
+const cpuOf = (workers: readonly LoadResult[]): number => workers.reduce((sum, w) => sum + w.cpuUs, 0);
 
 const budget = (p: ClusterParams): number => p.throughput.startLeadMs + p.throughput.warmupMs + p.throughput.durationMs;
 
@@ -50,14 +58,19 @@ export async function measureShoalThroughput(p: ClusterParams, run: number): Pro
         n.request<LoadResult>({ type: 'load', spec: spec(p, run, i, startAt) }, budget(p) + 30_000),
       ),
     );
-    return total(results);
+    return { workers: results, opsPerSec: opsPerSec(results), serverCpuUs: cpuOf(results), clientCpuUs: 0 };
   } finally {
     await cluster.stop();
   }
 }
 
 /** Prefills the server, then as many ioredis processes as Shoal has nodes run the same load at the same moment. */
-export async function measureRedisThroughput(p: ClusterParams, port: number, run: number): Promise<ThroughputRun> {
+export async function measureRedisThroughput(
+  p: ClusterParams,
+  server: Pick<RedisServer, 'port' | 'pid'>,
+  run: number,
+): Promise<ThroughputRun> {
+  const port = server.port;
   const { keys, valueBytes, concurrency } = p.throughput;
   await runTask<RedisPrefillInput, { written: number }>({
     module: task,
@@ -67,6 +80,8 @@ export async function measureRedisThroughput(p: ClusterParams, port: number, run
   });
   // the lead covers forking and connecting the load processes, so they start together
   const startAt = Date.now() + p.throughput.startLeadMs;
+  const windowStart = startAt + p.throughput.warmupMs;
+  const serverCpu = cpuInWindow([server.pid], windowStart, windowStart + p.throughput.durationMs);
   const results = await Promise.all(
     Array.from({ length: p.nodes }, (_, i) =>
       runTask<RedisLoadInput, LoadResult>({
@@ -77,5 +92,10 @@ export async function measureRedisThroughput(p: ClusterParams, port: number, run
       }),
     ),
   );
-  return total(results);
+  return {
+    workers: results,
+    opsPerSec: opsPerSec(results),
+    serverCpuUs: await serverCpu,
+    clientCpuUs: cpuOf(results),
+  };
 }

@@ -29,6 +29,8 @@ export interface LoadSpec {
   readonly readFraction: number;
   readonly valueBytes: number;
   readonly seed: number;
+  /** When set, completed operations are also counted per `bucketMs` from the start of the warm-up (a timeline). */
+  readonly bucketMs?: number;
 }
 
 /** What one worker measured. */
@@ -45,6 +47,10 @@ export interface LoadResult {
   readonly lateStartMs: number;
   /** First error message seen, for the notes. */
   readonly firstError: string | null;
+  /** CPU (user + system) this process used during the timed window, µs (`process.cpuUsage`). */
+  readonly cpuUs: number;
+  /** Operations completed per `bucketMs` since the warm-up began (empty without `bucketMs`). */
+  readonly buckets: number[];
 }
 
 /** Distinct values cycled through by sets, so a set never stores the value already there by construction. */
@@ -93,6 +99,18 @@ export async function runLoad(ops: KeyValueOps, spec: LoadSpec): Promise<LoadRes
   const t0 = performance.now();
   const windowStart = t0 + spec.warmupMs;
   const windowEnd = windowStart + spec.durationMs;
+  const buckets: number[] = [];
+  const bucketMs = spec.bucketMs ?? 0;
+  // read on timers so the window's CPU is bounded by the window, not by the last in-flight operation
+  let cpuAtStart: NodeJS.CpuUsage | undefined;
+  let cpuUs = 0;
+  const startTimer = setTimeout(() => {
+    cpuAtStart = process.cpuUsage();
+  }, spec.warmupMs);
+  const endTimer = setTimeout(() => {
+    const d = process.cpuUsage(cpuAtStart);
+    cpuUs = d.user + d.system;
+  }, spec.warmupMs + spec.durationMs);
   let gets = 0;
   let sets = 0;
   let errors = 0;
@@ -112,6 +130,10 @@ export async function runLoad(ops: KeyValueOps, spec: LoadSpec): Promise<LoadRes
         firstError ??= err instanceof Error ? err.message : String(err);
       }
       const now = performance.now();
+      if (bucketMs > 0 && !failed) {
+        const b = Math.floor((now - t0) / bucketMs);
+        buckets[b] = (buckets[b] ?? 0) + 1;
+      }
       if (now < windowStart || now > windowEnd) continue;
       if (failed) errors++;
       else if (isGet) gets++;
@@ -119,6 +141,12 @@ export async function runLoad(ops: KeyValueOps, spec: LoadSpec): Promise<LoadRes
     }
   };
   await Promise.all(Array.from({ length: spec.concurrency }, (_, i) => loop(i)));
+  clearTimeout(startTimer);
+  clearTimeout(endTimer);
+  if (cpuUs === 0 && cpuAtStart !== undefined) {
+    const d = process.cpuUsage(cpuAtStart);
+    cpuUs = d.user + d.system;
+  }
   const windowMs = spec.durationMs;
   return {
     gets,
@@ -128,5 +156,7 @@ export async function runLoad(ops: KeyValueOps, spec: LoadSpec): Promise<LoadRes
     opsPerSec: ((gets + sets) * 1000) / windowMs,
     lateStartMs,
     firstError,
+    cpuUs,
+    buckets: Array.from(buckets, (n) => n ?? 0),
   };
 }

@@ -4,7 +4,8 @@
  * min-max, and no target (the two keep different numbers of copies).
  */
 import { type Comparison, compare } from '../../lib/compare.js';
-import { summarize } from '../../lib/stats.js';
+import { cpuPerOpUs, summarizePresent } from '../../lib/cpu-cost.js';
+import { type Summary, summarize } from '../../lib/stats.js';
 import { formatRatio, formatSi, formatSummary } from '../../report/format.js';
 import { barChart, type ChartFile } from '../../report/svg-chart.js';
 import type { TableSpec } from '../../report/table.js';
@@ -26,6 +27,15 @@ interface Contender {
 const aggregate = (runs: readonly ThroughputRun[]) => summarize(runs.map((r) => r.opsPerSec));
 const perOp = (runs: readonly ThroughputRun[], op: 'gets' | 'sets') =>
   summarize(runs.map((r) => r.workers.reduce((s, w) => s + (w[op] * 1000) / w.windowMs, 0)));
+const windowOps = (r: ThroughputRun) => r.workers.reduce((s, w) => s + w.gets + w.sets, 0);
+/** CPU µs per op of the server side alone, or with the separate load processes added (`withClients`). */
+const cpuPerOp = (runs: readonly ThroughputRun[], withClients: boolean): Summary | null =>
+  summarizePresent(
+    runs.map((r) =>
+      cpuPerOpUs(r.serverCpuUs === null ? null : r.serverCpuUs + (withClients ? r.clientCpuUs : 0), windowOps(r)),
+    ),
+  );
+const cpuCell = (s: Summary | null): string => (s === null ? 'n/a' : formatSummary('us', s));
 const errors = (runs: readonly ThroughputRun[]) =>
   runs.reduce((s, r) => s + r.workers.reduce((t, w) => t + w.errors, 0), 0);
 
@@ -33,13 +43,24 @@ function throughputTable(present: readonly Contender[], anchor: Contender | null
   const anchorMedian = anchor === null ? null : aggregate(anchor.runs).median;
   return {
     title: `Cluster throughput through the embedded API: 3 load processes x ${concurrency} in flight, 90/10 get/set, 10k keys, 100-byte values (ops/s, median of runs with min-max; x = ratio to Redis)`,
-    columns: [{ header: 'contender' }, right('get+set'), right('x'), right('get'), right('set'), right('errors')],
+    columns: [
+      { header: 'contender' },
+      right('get+set'),
+      right('x'),
+      right('get'),
+      right('set'),
+      right('server CPU/op'),
+      right('all CPU/op'),
+      right('errors'),
+    ],
     rows: present.map((c) => [
       c.label,
       formatSummary('ops/s', aggregate(c.runs)),
       anchorMedian === null ? 'n/a' : formatRatio(aggregate(c.runs).median / anchorMedian),
       formatSummary('ops/s', perOp(c.runs, 'gets')),
       formatSummary('ops/s', perOp(c.runs, 'sets')),
+      cpuCell(cpuPerOp(c.runs, false)),
+      cpuCell(cpuPerOp(c.runs, true)),
       String(errors(c.runs)),
     ]),
   };
@@ -86,6 +107,24 @@ export function throughputSection(data: ThroughputData, concurrency: number): Se
         subjectValue: aggregate(shoal.runs),
         anchorValue: aggregate(redis.runs),
       }),
+    );
+    const shoalCpu = cpuPerOp(shoal.runs, true);
+    const redisCpu = cpuPerOp(redis.runs, true);
+    if (shoalCpu !== null && redisCpu !== null) {
+      comparisons.push(
+        compare({
+          group: 'throughput',
+          metric: 'CPU per op, server and load processes together',
+          unit: 'us',
+          subject: 'shoal 3 nodes (load embedded)',
+          anchor: `${redisLabel} + ioredis load processes`,
+          subjectValue: shoalCpu,
+          anchorValue: redisCpu,
+        }),
+      );
+    }
+    notes.push(
+      'throughput CPU/op: CPU time in the timed window over the operations completed in it; server = redis-server alone (from /proc/<pid>/stat) or the Shoal node processes, which also run the embedded load loops; all = plus the separate ioredis load processes (process.cpuUsage), so "all" compares like with like',
     );
     notes.push(
       'throughput: Redis is one unreplicated server; Shoal keeps 2 copies (a set returns once the primary and its replica hold it) and a node serves a get locally only for keys it is primary of (about 1 in 3)',
