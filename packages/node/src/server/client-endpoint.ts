@@ -1,0 +1,529 @@
+/**
+ * The WebSocket endpoint `@shoal/client` talks to: `/v1/client` on the node's
+ * one port, speaking the peer frame format (one msgpack array of
+ * [kind, id, body] messages per WebSocket message, replies batched per tick)
+ * with message kinds 40-59.
+ *
+ * Routing contract: a cache op is always executed through the node's own
+ * routing (`node.cache`), so it succeeds even when the client's table is
+ * stale. Each request carries the client's table version; when it is older
+ * than the node's, the node pushes its table (ClientTopology) right after, so
+ * the client's next request goes straight to the new primary. A push also goes
+ * to every connection when the table changes. The endpoint counts, per node,
+ * ops whose primary it is and ops it had to forward (routing tests read them).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  type CacheApi,
+  decodeFrame,
+  encodeFrame,
+  isShoalError,
+  MessageKind,
+  partitionOf,
+  ShoalError,
+  type WireMessage,
+} from '@shoal/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { MessageLog } from '../log/message-log.js';
+import type { PubSub } from '../log/pubsub.js';
+import { isCacheOp } from '../replication/cache-ops.js';
+import { verifyBearer } from './auth.js';
+
+/** Version of the client protocol this endpoint speaks (hello checks it). */
+export const CLIENT_PROTOCOL_VERSION = 1;
+
+/** The partition table as clients receive it. */
+export interface ClientTable {
+  version: number;
+  partitionCount: number;
+  replicas: number;
+  /** Owners per partition, primary first. */
+  owners: readonly (readonly string[])[];
+  /** 'host:port' of every owner's node; its client endpoint is ws://host:port/v1/client. */
+  addresses: Record<string, string>;
+}
+
+/** What the endpoint needs from its node. */
+export interface ClientEndpointHost {
+  readonly id: string;
+  readonly cache: CacheApi;
+  readonly log: MessageLog;
+  readonly pubsub: PubSub;
+  partitionTable(): {
+    version: number;
+    partitionCount: number;
+    replicas: number;
+    owners: readonly (readonly string[])[];
+  };
+  members(): { id: string; address: string; state: string }[];
+}
+
+/** Settings of the endpoint. */
+export interface ClientEndpointOptions {
+  /** Bearer token clients must send on the upgrade (`Authorization: Bearer <token>`); undefined = open. */
+  token: string | undefined;
+  /** Largest inbound frame, bytes. */
+  maxFrameBytes: number;
+  /** Most requests one connection may have in progress; more are refused with SHOAL_TRANSPORT_BACKPRESSURE. */
+  maxInFlight: number;
+  /** How often the table version is checked for pushes to idle connections, ms. */
+  topologyCheckMs: number;
+  onWarning?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/** Counters of the endpoint on one node. */
+export interface ClientEndpointStats {
+  connections: number;
+  requests: number;
+  cacheOps: number;
+  /** Cache ops whose key this node was primary for when they arrived. */
+  primaryOps: number;
+  /** Cache ops this node had to route to another primary. */
+  forwardedOps: number;
+  topologyPushes: number;
+  refusedUpgrades: number;
+}
+
+type Handler = (body: unknown, connection: ClientConnection) => unknown;
+
+const CONSISTENCIES = new Set(['one', 'quorum', 'all']);
+
+/** Serves `/v1/client` upgrades for one node. */
+export class ClientEndpoint {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly handlers = new Map<number, Handler>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  readonly counters: Omit<ClientEndpointStats, 'connections'> = {
+    requests: 0,
+    cacheOps: 0,
+    primaryOps: 0,
+    forwardedOps: 0,
+    topologyPushes: 0,
+    refusedUpgrades: 0,
+  };
+
+  constructor(
+    private readonly host: () => ClientEndpointHost,
+    private readonly options: ClientEndpointOptions,
+  ) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
+    this.registerHandlers();
+  }
+
+  /** Takes an HTTP upgrade for `/v1/client`: checks the token, then adopts the socket. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const refuse = (status: string, err: ShoalError) => {
+      this.counters.refusedUpgrades++;
+      this.options.onWarning?.('client connection refused', { code: err.code, remote: request.socket.remoteAddress });
+      socket.end(
+        `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify(err.toJSON())}`,
+      );
+      socket.destroy();
+    };
+    if (this.closed) return refuse('503 Service Unavailable', new ShoalError('SHOAL_NODE_CLOSED'));
+    if (!verifyBearer(request.headers.authorization, this.options.token)) {
+      return refuse('401 Unauthorized', new ShoalError('SHOAL_AUTH_FAILED', 'missing or wrong bearer token'));
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = new ClientConnection(ws, this.handlers, this.options);
+      this.connections.add(connection);
+      ws.once('close', () => {
+        this.connections.delete(connection);
+        connection.dispose();
+      });
+      this.timer ??= setInterval(() => this.pushTopology(), this.options.topologyCheckMs).unref();
+    });
+  }
+
+  /** Counters plus open connections. */
+  stats(): ClientEndpointStats {
+    return { connections: this.connections.size, ...this.counters };
+  }
+
+  /** Closes every client connection (code 1001: the node is going away). Safe twice. */
+  close(): void {
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const connection of this.connections) connection.close(1001, 'node closing');
+    this.connections.clear();
+  }
+
+  private tableVersion(): number {
+    return this.host().partitionTable().version;
+  }
+
+  /** The table with the addresses of its owners. */
+  table(): ClientTable {
+    const host = this.host();
+    const t = host.partitionTable();
+    const addresses: Record<string, string> = {};
+    for (const m of host.members()) if (m.state !== 'dead' && m.state !== 'left') addresses[m.id] = m.address;
+    return { version: t.version, partitionCount: t.partitionCount, replicas: t.replicas, owners: t.owners, addresses };
+  }
+
+  private pushTopology(): void {
+    if (this.connections.size === 0) return;
+    const version = this.tableVersion();
+    let table: ClientTable | undefined;
+    for (const connection of this.connections) {
+      if (connection.knownVersion >= version) continue;
+      table ??= this.table();
+      connection.pushTable(table);
+      this.counters.topologyPushes++;
+    }
+  }
+
+  private registerHandlers(): void {
+    const h = this.handlers;
+    h.set(MessageKind.ClientHello, (body, connection) => {
+      const [protocol] = tuple(body, 1, 'hello is [protocolVersion]');
+      if (protocol !== CLIENT_PROTOCOL_VERSION) {
+        throw new ShoalError('SHOAL_PROTOCOL_INVALID', `client protocol ${String(protocol)} is not supported`, {
+          supported: CLIENT_PROTOCOL_VERSION,
+        });
+      }
+      const table = this.table();
+      connection.knownVersion = table.version;
+      return { nodeId: this.host().id, protocol: CLIENT_PROTOCOL_VERSION, table };
+    });
+    h.set(MessageKind.ClientCache, (body, connection) => this.cacheOp(body, connection));
+    h.set(MessageKind.ClientScan, (body) => {
+      const [cursor, match, prefix, count] = tuple(body, 4, 'scan is [cursor, match, prefix, count]');
+      const options: { cursor?: number; match?: string; prefix?: string; count?: number } = {};
+      if (typeof cursor === 'number') options.cursor = cursor;
+      if (typeof match === 'string') options.match = match;
+      if (typeof prefix === 'string') options.prefix = prefix;
+      if (typeof count === 'number') options.count = count;
+      return this.host().cache.scan(options);
+    });
+    h.set(MessageKind.ClientStats, () => this.stats());
+    this.registerLogHandlers();
+    this.registerPubSubHandlers();
+  }
+
+  private cacheOp(body: unknown, connection: ClientConnection): Promise<unknown> {
+    const [op, args, consistency, clientVersion] = tuple(body, 4, 'a cache op is [op, args, consistency, version]');
+    if (!isCacheOp(op)) throw new ShoalError('SHOAL_PROTOCOL_INVALID', `unknown cache op ${JSON.stringify(op)}`);
+    if (!Array.isArray(args) || typeof args[0] !== 'string') {
+      throw new ShoalError('SHOAL_KEY_INVALID', 'a cache op needs args with the key first');
+    }
+    if (consistency !== null && !CONSISTENCIES.has(consistency as string)) {
+      throw new ShoalError('SHOAL_ARGUMENT_INVALID', `consistency ${String(consistency)} is not one, quorum or all`);
+    }
+    const host = this.host();
+    const table = host.partitionTable();
+    this.counters.cacheOps++;
+    if (table.owners[partitionOf(args[0], table.partitionCount)]?.[0] === host.id) this.counters.primaryOps++;
+    else this.counters.forwardedOps++;
+    if (typeof clientVersion === 'number' && clientVersion < table.version && connection.knownVersion < table.version) {
+      connection.pushTable(this.table());
+      this.counters.topologyPushes++;
+    }
+    const call = consistency === null ? undefined : { consistency: consistency as 'one' | 'quorum' | 'all' };
+    return runCacheOp(host.cache, op, args, call);
+  }
+
+  private registerLogHandlers(): void {
+    const h = this.handlers;
+    h.set(MessageKind.ClientLogCreateTopic, (body) => {
+      const [topic, options] = tuple(body, 2, 'createTopic is [topic, options]');
+      return this.host().log.createTopic(topic as string, (options ?? {}) as never);
+    });
+    h.set(MessageKind.ClientLogAppend, (body) => {
+      const [topic, value, options] = tuple(body, 3, 'append is [topic, value, options]');
+      return this.host().log.append(topic as string, value, (options ?? {}) as never);
+    });
+    h.set(MessageKind.ClientLogRead, (body) => {
+      const [topic, partition, from, max] = tuple(body, 4, 'read is [topic, partition, from, max]');
+      if (!isCount(from) || !isCount(max)) throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'from and max are integers');
+      return this.host().log.read(topic as string, partition as number, from, max);
+    });
+    h.set(MessageKind.ClientLogTopic, (body) => {
+      const [topic] = tuple(body, 1, 'topic is [topic]');
+      return this.host().log.topicOptions(topic as string);
+    });
+    h.set(MessageKind.ClientLogTake, (body) => {
+      const [topic, partition, group, member, max, from, settings, waitMs] = tuple(
+        body,
+        8,
+        'take is [topic, partition, group, member, max, from, settings, waitMs]',
+      );
+      if (typeof topic !== 'string' || typeof group !== 'string' || typeof member !== 'string') {
+        throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'take needs topic, group and member names');
+      }
+      if (
+        !isCount(partition) ||
+        !isCount(max) ||
+        !isCount(waitMs) ||
+        typeof settings !== 'object' ||
+        settings === null
+      ) {
+        throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'take needs integer partition, max and waitMs, and settings');
+      }
+      return this.host().log.take(
+        topic,
+        partition,
+        group,
+        member,
+        max,
+        from as never,
+        settings as never,
+        Math.min(waitMs, 5000),
+      );
+    });
+    h.set(MessageKind.ClientLogSettle, (body) => {
+      const [topic, partition, group, acks, nacks, extensions] = tuple(
+        body,
+        6,
+        'settle is [topic, partition, group, acks, nacks, extensions]',
+      );
+      if (typeof topic !== 'string' || typeof group !== 'string' || !isCount(partition)) {
+        throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'settle needs a topic, a partition and a group');
+      }
+      if (!Array.isArray(acks) || !Array.isArray(nacks) || !Array.isArray(extensions)) {
+        throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'acks, nacks and extensions are arrays');
+      }
+      return this.host().log.settle(topic, partition, group, acks, nacks, extensions);
+    });
+  }
+
+  private registerPubSubHandlers(): void {
+    const h = this.handlers;
+    h.set(MessageKind.ClientSubscribe, (body, connection) => {
+      const [id, channel] = tuple(body, 2, 'subscribe is [subscriptionId, channelOrPattern]');
+      if (!isCount(id) || typeof channel !== 'string') {
+        throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'subscribe needs an integer id and a channel');
+      }
+      connection.subscribe(id, channel, this.host().pubsub);
+      return null;
+    });
+    h.set(MessageKind.ClientUnsubscribe, (body, connection) => {
+      const [id] = tuple(body, 1, 'unsubscribe is [subscriptionId]');
+      connection.unsubscribe(id as number);
+      return null;
+    });
+    h.set(MessageKind.ClientPublish, (body) => {
+      const [channel, message] = tuple(body, 2, 'publish is [channel, message]');
+      return this.host().pubsub.publish(channel as string, message);
+    });
+  }
+}
+
+/** One client's socket: decodes frames, runs handlers, batches the replies of one tick into one frame. */
+class ClientConnection {
+  /** Newest table version this client is known to hold. */
+  knownVersion = 0;
+  private inFlight = 0;
+  private outbox: WireMessage[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly subscriptions = new Map<number, () => void>();
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly handlers: ReadonlyMap<number, Handler>,
+    private readonly options: ClientEndpointOptions,
+  ) {
+    ws.on('message', (data: Buffer, isBinary) => this.receive(data, isBinary));
+    ws.on('error', () => {}); // 'close' follows and cleans up
+  }
+
+  pushTable(table: ClientTable): void {
+    this.knownVersion = Math.max(this.knownVersion, table.version);
+    this.enqueue([MessageKind.ClientTopology, 0, table]);
+  }
+
+  subscribe(id: number, channel: string, pubsub: PubSub): void {
+    this.subscriptions.get(id)?.();
+    this.subscriptions.set(
+      id,
+      pubsub.subscribe(channel, (message, from) => this.enqueue([MessageKind.ClientMessage, 0, [id, from, message]])),
+    );
+  }
+
+  unsubscribe(id: number): void {
+    this.subscriptions.get(id)?.();
+    this.subscriptions.delete(id);
+  }
+
+  close(code: number, reason: string): void {
+    this.flush();
+    this.ws.close(code, reason);
+    this.dispose();
+  }
+
+  /** Drops the subscriptions of a closed socket. */
+  dispose(): void {
+    this.closed = true;
+    for (const unsubscribe of this.subscriptions.values()) unsubscribe();
+    this.subscriptions.clear();
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    let messages: WireMessage[];
+    try {
+      if (!isBinary) throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'text frames are not part of the protocol');
+      messages = decodeFrame(data, 100_000);
+    } catch (err) {
+      // a peer that cannot frame cannot be answered reliably: tell it why in the close reason
+      const code = isShoalError(err) ? err.code : 'SHOAL_PROTOCOL_INVALID';
+      this.options.onWarning?.('client sent a malformed frame', { code });
+      this.close(1007, code);
+      return;
+    }
+    for (const [kind, id, body] of messages) this.dispatch(kind, id, body);
+  }
+
+  private dispatch(kind: number, id: number, body: unknown): void {
+    const handler = this.handlers.get(kind);
+    if (handler === undefined) {
+      this.replyError(id, new ShoalError('SHOAL_PROTOCOL_UNKNOWN_KIND', `no client message kind ${kind}`, { kind }));
+      return;
+    }
+    if (this.inFlight >= this.options.maxInFlight) {
+      this.replyError(
+        id,
+        new ShoalError('SHOAL_TRANSPORT_BACKPRESSURE', `more than ${this.options.maxInFlight} requests in flight`),
+      );
+      return;
+    }
+    let result: unknown;
+    try {
+      result = handler(body, this);
+    } catch (err) {
+      this.replyError(id, err);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      if (id !== 0) this.enqueue([MessageKind.ReplyOk, id, result]);
+      return;
+    }
+    this.inFlight++;
+    result.then(
+      (value) => {
+        this.inFlight--;
+        if (id !== 0) this.enqueue([MessageKind.ReplyOk, id, value]);
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        this.replyError(id, err);
+      },
+    );
+  }
+
+  private replyError(id: number, err: unknown): void {
+    if (id === 0) return;
+    const shoal = isShoalError(err) ? err : new ShoalError('SHOAL_INTERNAL', (err as Error)?.message ?? String(err));
+    this.enqueue([MessageKind.ReplyError, id, shoal.toJSON()]);
+  }
+
+  private enqueue(message: WireMessage): void {
+    if (this.closed) return;
+    this.outbox.push(message);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.outbox.length === 0 || this.closed) return;
+    const messages = this.outbox;
+    this.outbox = [];
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(messages);
+    } catch {
+      // one reply msgpack cannot carry must not cost the others theirs
+      for (const m of messages) {
+        try {
+          this.ws.send(encodeFrame([m]), { binary: true });
+        } catch (err) {
+          if (m[0] === MessageKind.ReplyOk)
+            this.ws.send(encodeFrame([[MessageKind.ReplyError, m[1], internal(err).toJSON()]]), { binary: true });
+        }
+      }
+      return;
+    }
+    this.ws.send(frame, { binary: true });
+  }
+}
+
+const internal = (err: unknown) => new ShoalError('SHOAL_VALUE_INVALID', (err as Error)?.message ?? String(err));
+
+const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/** Checks that a body is an array of exactly `length` items. */
+function tuple(body: unknown, length: number, shape: string): unknown[] {
+  if (!Array.isArray(body) || body.length !== length) throw new ShoalError('SHOAL_PROTOCOL_INVALID', shape);
+  return body;
+}
+
+/** Runs one wire cache op against the node's cluster cache. */
+function runCacheOp(
+  cache: CacheApi,
+  op: string,
+  args: unknown[],
+  call: { consistency: 'one' | 'quorum' | 'all' } | undefined,
+): Promise<unknown> {
+  const key = args[0] as string;
+  switch (op) {
+    case 'get':
+      return cache.get(key, call);
+    case 'has':
+      return cache.has(key, call);
+    case 'delete':
+      return cache.delete(key, call);
+    case 'set': {
+      const options = args[2];
+      if (options !== undefined && options !== null && typeof options !== 'object') {
+        throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'set options must be an object');
+      }
+      return cache.set(key, args[1], { ...(options as object | null), ...call });
+    }
+    case 'incr':
+      return cache.incr(key, (args[1] ?? 1) as number, call);
+    case 'decr':
+      return cache.decr(key, (args[1] ?? 1) as number, call);
+    case 'expire':
+      return cache.expire(key, args[1] as number | string);
+    case 'persist':
+      return cache.persist(key);
+    case 'ttl':
+      return cache.ttl(key);
+    case 'type':
+      return cache.type(key);
+    case 'hset':
+      return typeof args[1] === 'string'
+        ? cache.hset(key, args[1], args[2])
+        : cache.hset(key, args[1] as Record<string, unknown>);
+    case 'hget':
+      return cache.hget(key, args[1] as string);
+    case 'hgetall':
+      return cache.hgetall(key);
+    case 'hlen':
+      return cache.hlen(key);
+    case 'hdel':
+      return cache.hdel(key, ...(args.slice(1) as string[]));
+    case 'lpush':
+      return cache.lpush(key, ...args.slice(1));
+    case 'rpush':
+      return cache.rpush(key, ...args.slice(1));
+    case 'lpop':
+      return cache.lpop(key);
+    case 'rpop':
+      return cache.rpop(key);
+    case 'lrange':
+      return cache.lrange(key, args[1] as number, args[2] as number);
+    case 'llen':
+      return cache.llen(key);
+    default:
+      throw new ShoalError('SHOAL_PROTOCOL_INVALID', `unknown cache op ${op}`);
+  }
+}
