@@ -123,9 +123,13 @@ export class ClientEndpoint {
       );
       socket.destroy();
     };
-    if (this.closed) return refuse('503 Service Unavailable', new ShoalError('SHOAL_NODE_CLOSED'));
+    if (this.closed) {
+      refuse('503 Service Unavailable', new ShoalError('SHOAL_NODE_CLOSED'));
+      return;
+    }
     if (!verifyBearer(request.headers.authorization, this.options.token)) {
-      return refuse('401 Unauthorized', new ShoalError('SHOAL_AUTH_FAILED', 'missing or wrong bearer token'));
+      refuse('401 Unauthorized', new ShoalError('SHOAL_AUTH_FAILED', 'missing or wrong bearer token'));
+      return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const connection = new ClientConnection(ws, this.handlers, this.options);
