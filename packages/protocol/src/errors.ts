@@ -67,6 +67,8 @@ export const ERROR_CODES = {
   SHOAL_LOG_UNKNOWN_DELIVERY: { message: 'no such delivery', status: 404, retryable: false },
   SHOAL_LOG_STALE_DELIVERY: { message: 'the delivery is no longer current', status: 409, retryable: false },
   SHOAL_LOG_LEASE_LIMIT: { message: 'the lease cannot be extended past maxLeaseMs', status: 409, retryable: false },
+  SHOAL_CLIENT_CLOSED: { message: 'the client has been closed', status: 503, retryable: false },
+  SHOAL_CLIENT_ABORTED: { message: 'the call was aborted by its signal', status: 499, retryable: false },
   SHOAL_SNAPSHOT_CORRUPT: { message: 'the snapshot file is corrupt or truncated', status: 422, retryable: false },
   SHOAL_SNAPSHOT_VERSION: { message: 'the snapshot format version is not supported', status: 422, retryable: false },
   SHOAL_SNAPSHOT_IO_FAILED: { message: 'a snapshot file operation failed', status: 500, retryable: true },
