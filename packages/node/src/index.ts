@@ -118,3 +118,8 @@ export type {
   RemovalReason,
   ResolvedLocalCacheOptions,
 } from './store/local-cache-options.js';
+export type { SnapshotHeader, SnapshotRecord, SnapshotScope } from './warmup/snapshot-format.js';
+export { SNAPSHOT_FORMAT_VERSION } from './warmup/snapshot-format.js';
+export type { ExportSnapshotOptions, SnapshotExportResult, SnapshotLoadResult } from './warmup/snapshots.js';
+export type { WarmerEventMap, WarmerOptions, WarmerProgress } from './warmup/warmer.js';
+export { Warmer } from './warmup/warmer.js';
