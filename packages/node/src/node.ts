@@ -663,3 +663,5 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
   await node.loadWarmRestartSnapshot();
   return node;
 }
+  // counted from the start, not from the first scrape
+  holder.metrics = createNodeMetrics(node);
