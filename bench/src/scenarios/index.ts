@@ -5,6 +5,7 @@
 import type { Scenario } from '../scenario.js';
 import { cluster } from './cluster.js';
 import { log } from './log.js';
+import { memory } from './memory.js';
 import { store } from './store.js';
 
-export const SCENARIOS: readonly Scenario[] = [store, cluster, log];
+export const SCENARIOS: readonly Scenario[] = [store, cluster, log, memory];
