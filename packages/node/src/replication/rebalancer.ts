@@ -11,6 +11,7 @@
  */
 import { MessageKind, ShoalError } from '@shoal/protocol';
 import type { PeerTransport } from '../transport/peer-transport.js';
+import { hotFirstPage } from '../warmup/hot-first.js';
 import type { ClusterView } from './cluster-view.js';
 import { isRecord, type ReplicaRecord, type ReplicaStore } from './replica-store.js';
 
@@ -198,7 +199,8 @@ export class Rebalancer {
         try {
           do {
             if (pass !== this.pass || this.closed) return;
-            const page = this.store.scanPartitions(set, cursor, this.options.pageSize);
+            // hottest keys first: the gainer serves reads of these partitions as they arrive
+            const page = hotFirstPage(this.store, this.view.partitionOf, set, cursor, this.options.pageSize);
             if (page.items.length > 0) {
               await this.transport.request(
                 address,
@@ -277,7 +279,8 @@ export class Rebalancer {
       throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a migrate pull is [partitions, cursor, maxItems]');
     }
     const [partitions, cursor, maxItems] = body as MigratePullBody;
-    return this.store.scanPartitions(new Set(partitions), cursor, Math.min(Math.max(1, maxItems), 10_000));
+    const max = Math.min(Math.max(1, maxItems), 10_000);
+    return hotFirstPage(this.store, this.view.partitionOf, new Set(partitions), cursor, max);
   }
 
   private handoffDone(body: unknown, from: string): void {

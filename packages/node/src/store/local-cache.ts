@@ -675,6 +675,23 @@ export class LocalCache {
     return { version: this.versions[slot] as number, origin: this.originIds[this.origins[slot] as number] as string };
   }
 
+  /**
+   * How much the eviction policy values `key` (its frequency, 0..15, under lfu and tinylfu; 0 under
+   * lru, which keeps no count), 0 when absent. Read-only: touches nothing, counts no hit. The
+   * rebalancer sends the hottest keys of a partition first so a rejoining node warms what is read.
+   */
+  hotness(key: string): number {
+    const slot = this.keyMap.get(key);
+    if (slot === undefined) return 0;
+    const policy = this.policy as {
+      frequencyOf?: (slot: number) => number;
+      frequency?: (keyHash: number) => number;
+    };
+    if (policy.frequencyOf !== undefined) return policy.frequencyOf(slot);
+    if (policy.frequency !== undefined) return policy.frequency(hashKey(key));
+    return 0;
+  }
+
   /** A fresh version from this cache's hybrid clock (for tombstones the replication layer keeps). */
   nextVersion(): number {
     return this.hlc.next();
