@@ -1,0 +1,141 @@
+/**
+ * `shoal.cache`: the embedded node's cache API (CacheApi) over the client
+ * endpoint. Each call is one ClientCache message [op, args, consistency,
+ * tableVersion] sent to the key's primary; the node runs it through its own
+ * routing, so the result and the errors are exactly those of `node.cache`.
+ * Every method also takes the client's per-call `timeout` and `signal`.
+ */
+import {
+  type CacheApi,
+  type CallOptions,
+  type EntryKind,
+  isShoalError,
+  MessageKind,
+  type ScanOptions,
+  type ScanResult,
+  type SetOptions,
+  ShoalError,
+} from '@shoal/protocol';
+import type { RequestOptions, ShoalClient } from './shoal-client.js';
+
+/** Options of a client cache call: the embedded ones plus timeout and signal. */
+export type CacheCallOptions = CallOptions & RequestOptions;
+
+/** The cluster-wide cache, through the client. `V` types the stored values. */
+export class RemoteCache<V = unknown> implements CacheApi<V> {
+  constructor(private readonly client: ShoalClient<V>) {}
+
+  private op(op: string, args: unknown[], options?: CacheCallOptions): Promise<unknown> {
+    const key = args[0];
+    if (typeof key !== 'string' || key.length === 0) {
+      return Promise.reject(new ShoalError('SHOAL_KEY_INVALID', 'key must be a non-empty string'));
+    }
+    const body = [op, args, options?.consistency ?? null, this.client.tableVersion];
+    return this.client.call(MessageKind.ClientCache, body, key, options);
+  }
+
+  get<T extends V = V>(key: string, options?: CacheCallOptions): Promise<T | undefined> {
+    return this.op('get', [key], options) as Promise<T | undefined>;
+  }
+  set(key: string, value: V, options?: SetOptions & CacheCallOptions): Promise<boolean> {
+    if (options === undefined) return this.op('set', [key, value, null]) as Promise<boolean>;
+    const { consistency, timeout, signal, ...setOptions } = options;
+    return this.op('set', [key, value, setOptions], {
+      consistency,
+      timeout,
+      signal,
+    } as CacheCallOptions) as Promise<boolean>;
+  }
+  has(key: string, options?: CacheCallOptions): Promise<boolean> {
+    return this.op('has', [key], options) as Promise<boolean>;
+  }
+  delete(key: string, options?: CacheCallOptions): Promise<boolean> {
+    return this.op('delete', [key], options) as Promise<boolean>;
+  }
+  expire(key: string, ttl: number | string, options?: RequestOptions): Promise<boolean> {
+    return this.op('expire', [key, ttl], options) as Promise<boolean>;
+  }
+  persist(key: string, options?: RequestOptions): Promise<boolean> {
+    return this.op('persist', [key], options) as Promise<boolean>;
+  }
+  ttl(key: string, options?: RequestOptions): Promise<number> {
+    return this.op('ttl', [key], options) as Promise<number>;
+  }
+  type(key: string, options?: RequestOptions): Promise<EntryKind | undefined> {
+    return this.op('type', [key], options) as Promise<EntryKind | undefined>;
+  }
+  incr(key: string, by = 1, options?: CacheCallOptions): Promise<number> {
+    return this.op('incr', [key, by], options) as Promise<number>;
+  }
+  decr(key: string, by = 1, options?: CacheCallOptions): Promise<number> {
+    return this.op('decr', [key, by], options) as Promise<number>;
+  }
+  hset(key: string, fieldOrFields: string | Record<string, V>, value?: V): Promise<number> {
+    const args = typeof fieldOrFields === 'string' ? [key, fieldOrFields, value] : [key, fieldOrFields];
+    return this.op('hset', args) as Promise<number>;
+  }
+  hget<T extends V = V>(key: string, field: string, options?: RequestOptions): Promise<T | undefined> {
+    return this.op('hget', [key, field], options) as Promise<T | undefined>;
+  }
+  hgetall<T extends V = V>(key: string, options?: RequestOptions): Promise<Record<string, T>> {
+    return this.op('hgetall', [key], options) as Promise<Record<string, T>>;
+  }
+  hlen(key: string, options?: RequestOptions): Promise<number> {
+    return this.op('hlen', [key], options) as Promise<number>;
+  }
+  hdel(key: string, ...fields: string[]): Promise<number> {
+    return this.op('hdel', [key, ...fields]) as Promise<number>;
+  }
+  lpush(key: string, ...values: V[]): Promise<number> {
+    return this.op('lpush', [key, ...values]) as Promise<number>;
+  }
+  rpush(key: string, ...values: V[]): Promise<number> {
+    return this.op('rpush', [key, ...values]) as Promise<number>;
+  }
+  lpop<T extends V = V>(key: string, options?: RequestOptions): Promise<T | undefined> {
+    return this.op('lpop', [key], options) as Promise<T | undefined>;
+  }
+  rpop<T extends V = V>(key: string, options?: RequestOptions): Promise<T | undefined> {
+    return this.op('rpop', [key], options) as Promise<T | undefined>;
+  }
+  lrange<T extends V = V>(key: string, start: number, stop: number, options?: RequestOptions): Promise<T[]> {
+    return this.op('lrange', [key, start, stop], options) as Promise<T[]>;
+  }
+  llen(key: string, options?: RequestOptions): Promise<number> {
+    return this.op('llen', [key], options) as Promise<number>;
+  }
+
+  /** Values of many keys, in order; each key goes to its own primary, all in this tick's frames. */
+  mget<T extends V = V>(keys: readonly string[], options?: CacheCallOptions): Promise<(T | undefined)[]> {
+    return Promise.all(
+      keys.map((key) =>
+        this.get<T>(key, options).catch((err: unknown) => {
+          if (isShoalError(err, 'SHOAL_STORE_WRONG_TYPE')) return undefined;
+          throw err;
+        }),
+      ),
+    );
+  }
+
+  /** Sets many keys (each at its primary). Not atomic across partitions. */
+  async mset(
+    entries: Record<string, V> | Iterable<readonly [string, V]>,
+    options?: SetOptions & CacheCallOptions,
+  ): Promise<void> {
+    const list: (readonly [string, V])[] =
+      Symbol.iterator in Object(entries)
+        ? [...(entries as Iterable<readonly [string, V]>)]
+        : Object.entries(entries as Record<string, V>);
+    for (const [key] of list) {
+      if (typeof key !== 'string' || key.length === 0)
+        throw new ShoalError('SHOAL_KEY_INVALID', 'key must be a non-empty string');
+    }
+    await Promise.all(list.map(([key, value]) => this.set(key, value, options)));
+  }
+
+  /** Pages through the keys of the whole cluster (the node walks the members); cursor 0 starts and 0 ends. */
+  scan(options: ScanOptions & RequestOptions = {}): Promise<ScanResult> {
+    const body = [options.cursor ?? 0, options.match ?? null, options.prefix ?? null, options.count ?? 100];
+    return this.client.call(MessageKind.ClientScan, body, undefined, options) as Promise<ScanResult>;
+  }
+}
