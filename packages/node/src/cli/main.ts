@@ -9,12 +9,14 @@ import { readFileSync } from 'node:fs';
 import { isShoalError } from '@shoal/protocol';
 import { pino } from 'pino';
 import { createNode } from '../node.js';
+import { clusterHelp, runCluster } from './cluster-command.js';
 import { parseStartOptions, startHelp } from './start-options.js';
 
 const USAGE = `Usage: shoal <command> [options]
 
 Commands:
   start        start a node (shoal start --help for its options)
+  cluster      start a local cluster of N nodes (shoal cluster --help)
 
 Options:
   --help       this text
@@ -47,21 +49,29 @@ async function start(argv: string[]): Promise<void> {
     eviction: options.eviction,
     maxValueBytes: options.maxBodyBytes,
     ...(options.secret === undefined ? {} : { secret: options.secret }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    maxConnectionsPerIp: options.maxConnectionsPerIp,
     membership: options.membership,
     logger,
     version: version(),
   });
-  const hostForUrl = node.address.startsWith('[') ? node.address : node.address;
+  const base = `${options.tls === undefined ? 'http' : 'https'}://${node.address}`;
   const ready = {
     address: node.address,
     id: node.id,
-    http: `http://${hostForUrl}`,
-    api: `http://${hostForUrl}/v1`,
+    http: base,
+    api: `${base}/v1`,
+    dashboard: `${base}/`,
+    openapi: `${base}/openapi.json`,
+    metrics: `${base}/metrics`,
     pid: process.pid,
     version: version(),
   };
   process.stdout.write(`ready ${JSON.stringify(ready)}\n`);
-  logger.info(ready, 'shoal node serving');
+  logger.info(ready, `shoal node serving: dashboard ${ready.dashboard}, API ${ready.api}`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -102,6 +112,14 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'start') return start(rest);
+  if (command === 'cluster') {
+    if (rest.includes('--help')) {
+      process.stdout.write(clusterHelp());
+      return;
+    }
+    process.exitCode = await runCluster(rest, new URL(import.meta.url).pathname);
+    return;
+  }
   throw new Error(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
 }
 

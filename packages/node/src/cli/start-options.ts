@@ -1,12 +1,13 @@
 /**
  * Options of `shoal start`, from flags, SHOAL_* environment variables and an
- * optional JSON config file (flags win over env, env over file, file over
+ * optional JSON or YAML config file (flags win over env, env over file, file over
  * defaults). Every value is validated here with a message naming the flag, so
  * a typo fails at start, not at the first request.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseBytes, ShoalError } from '@shoal/protocol';
+import { parse as parseYaml } from 'yaml';
 import type { EvictionPolicyName } from '../eviction/eviction-policy.js';
 
 /** Resolved options of a started node. */
@@ -22,6 +23,15 @@ export interface StartOptions {
   replicas: number;
   partitionCount: number;
   secret: string | undefined;
+  /** Bearer token of the HTTP API and client endpoint. */
+  token: string | undefined;
+  /** Bearer token of the admin routes. */
+  adminToken: string | undefined;
+  /** Directory for durable data (topic segments). */
+  dataDir: string | undefined;
+  /** PEM contents read from --tls-cert, --tls-key and --tls-ca. */
+  tls: { cert: string; key: string; ca?: string } | undefined;
+  maxConnectionsPerIp: number;
   membership: 'lan' | 'wan' | 'local';
   shutdownTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -53,6 +63,21 @@ const FLAGS = {
   },
   'node-id': { env: 'SHOAL_NODE_ID', type: 'string', help: 'stable node id (default: random)' },
   secret: { env: 'SHOAL_SECRET', type: 'string', help: 'cluster secret peers must prove (8+ chars)' },
+  token: { env: 'SHOAL_TOKEN', type: 'string', help: 'bearer token the HTTP API and clients need (8+ chars)' },
+  'admin-token': {
+    env: 'SHOAL_ADMIN_TOKEN',
+    type: 'string',
+    help: 'bearer token the admin routes need (8+ chars; default: --token)',
+  },
+  'data-dir': { env: 'SHOAL_DATA_DIR', type: 'string', help: 'directory for durable data (default: memory only)' },
+  'tls-cert': { env: 'SHOAL_TLS_CERT', type: 'string', help: 'PEM certificate file: serve https/wss (with --tls-key)' },
+  'tls-key': { env: 'SHOAL_TLS_KEY', type: 'string', help: 'PEM private key file of --tls-cert' },
+  'tls-ca': { env: 'SHOAL_TLS_CA', type: 'string', help: 'PEM CA file trusted when dialing peers (self-signed)' },
+  'max-connections-per-ip': {
+    env: 'SHOAL_MAX_CONNECTIONS_PER_IP',
+    type: 'string',
+    help: 'simultaneous connections allowed from one IP (default 256)',
+  },
   membership: {
     env: 'SHOAL_MEMBERSHIP',
     type: 'string',
@@ -63,7 +88,11 @@ const FLAGS = {
     type: 'string',
     help: 'bound on the graceful leave, ms (default 30000)',
   },
-  config: { env: 'SHOAL_CONFIG', type: 'string', help: 'JSON file with any of these options (camelCase keys)' },
+  config: {
+    env: 'SHOAL_CONFIG',
+    type: 'string',
+    help: 'JSON or YAML (.yaml/.yml) file with any of these options (camelCase keys)',
+  },
 } as const;
 
 type FlagName = keyof typeof FLAGS;
@@ -72,8 +101,8 @@ const POLICIES = ['lru', 'lfu', 'tinylfu'] as const;
 
 /** The `--help` text of `shoal start`. */
 export function startHelp(): string {
-  const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(12)} ${f.help} [${f.env}]`);
-  return `Usage: shoal start [options]\n\nStarts a Shoal node.\n\nOptions:\n${lines.join('\n')}\n  --help         this text\n`;
+  const lines = Object.entries(FLAGS).map(([name, f]) => `  --${name.padEnd(22)} ${f.help} [${f.env}]`);
+  return `Usage: shoal start [options]\n\nStarts a Shoal node.\n\nOptions:\n${lines.join('\n')}\n  --help                   this text\n`;
 }
 
 function invalid(flag: string, message: string): ShoalError {
@@ -98,15 +127,16 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
   const raw = new Map<FlagName, string>();
   const configPath = (parsed.values.config as string | undefined) ?? env.SHOAL_CONFIG;
   if (configPath !== undefined) {
-    let file: Record<string, unknown>;
-    try {
-      file = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      throw invalid('config', `cannot read ${configPath}: ${(err as Error).message}`);
-    }
+    const file = readConfigFile(configPath);
     for (const [key, value] of Object.entries(file)) {
       const flag = (Object.keys(FLAGS) as FlagName[]).find((f) => camel(f) === key || f === key);
       if (flag === undefined || flag === 'config') throw invalid('config', `unknown option ${JSON.stringify(key)}`);
+      if (value === null || typeof value === 'object') {
+        // a YAML or JSON list of seeds is natural; any other structure is a mistake
+        if (!(flag === 'seeds' && Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
+          throw invalid('config', `${key} must be a single value`);
+        }
+      }
       raw.set(flag, String(value));
     }
   }
@@ -117,6 +147,67 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
     if (typeof fromFlag === 'string') raw.set(flag, fromFlag);
   }
   return resolve(raw);
+}
+
+/** The options object of a JSON or YAML (by extension) config file. */
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw invalid('config', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  const yaml = /\.ya?ml$/i.test(path);
+  try {
+    parsed = yaml ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw invalid('config', `${path} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw invalid('config', `${path} must hold an object of options`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function readPem(raw: Map<FlagName, string>, flag: FlagName): string | undefined {
+  const path = raw.get(flag);
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw invalid(flag, `cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (!text.includes('-----BEGIN ')) throw invalid(flag, `${path} is not a PEM file`);
+  return text;
+}
+
+function resolveSecurity(raw: Map<FlagName, string>) {
+  const secrets: Record<'secret' | 'token' | 'admin-token', string | undefined> = {
+    secret: raw.get('secret'),
+    token: raw.get('token'),
+    'admin-token': raw.get('admin-token'),
+  };
+  for (const [flag, value] of Object.entries(secrets)) {
+    if (value !== undefined && value.length < 8) throw invalid(flag, 'must be at least 8 characters');
+  }
+  const cert = readPem(raw, 'tls-cert');
+  const key = readPem(raw, 'tls-key');
+  const ca = readPem(raw, 'tls-ca');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw invalid(cert === undefined ? 'tls-cert' : 'tls-key', '--tls-cert and --tls-key go together');
+  }
+  if (ca !== undefined && cert === undefined) throw invalid('tls-ca', 'needs --tls-cert and --tls-key');
+  const dataDir = raw.get('data-dir');
+  if (dataDir !== undefined && dataDir.length === 0) throw invalid('data-dir', 'must not be empty');
+  return {
+    secret: secrets.secret,
+    token: secrets.token,
+    adminToken: secrets['admin-token'],
+    dataDir,
+    tls: cert === undefined || key === undefined ? undefined : { cert, key, ...(ca === undefined ? {} : { ca }) },
+  };
 }
 
 function resolve(raw: Map<FlagName, string>): StartOptions {
@@ -163,16 +254,15 @@ function resolve(raw: Map<FlagName, string>): StartOptions {
   const membership = raw.get('membership') ?? 'lan';
   if (!['lan', 'wan', 'local'].includes(membership))
     throw invalid('membership', `${membership} is not one of lan, wan, local`);
-  const secret = raw.get('secret');
-  if (secret !== undefined && secret.length < 8) throw invalid('secret', 'must be at least 8 characters');
   return {
+    ...resolveSecurity(raw),
+    maxConnectionsPerIp: int('max-connections-per-ip', '256', 1, 1_000_000),
     host,
     port,
     nodeId: raw.get('node-id'),
     seeds,
     replicas: int('replicas', '2', 1, 16),
     partitionCount: int('partition-count', '271', 1, 65536),
-    secret,
     membership: membership as StartOptions['membership'],
     shutdownTimeoutMs: int('shutdown-timeout', '30000', 0, 3_600_000),
     memory,
