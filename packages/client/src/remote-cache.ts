@@ -30,7 +30,7 @@ export class RemoteCache<V = unknown> implements CacheApi<V> {
     if (typeof key !== 'string' || key.length === 0) {
       return Promise.reject(new ShoalError('SHOAL_KEY_INVALID', 'key must be a non-empty string'));
     }
-    const body = [op, args, options?.consistency ?? null, this.client.tableVersion];
+    const body = [op, args, options?.consistency ?? null, this.client.tableId];
     return this.client.call(MessageKind.ClientCache, body, key, options);
   }
 

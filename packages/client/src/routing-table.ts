@@ -3,12 +3,18 @@
  * partition (primary first) and where their client endpoints are. Keys map to
  * partitions with the same function the nodes use (xxhash32 of the UTF-8 key
  * modulo partitionCount, from @shoal/protocol), so a request goes straight to
- * its primary. A newer table (by version) always replaces an older one.
+ * its primary. Tables are named by `id` (a hash of the owners, equal on every
+ * node with the same table; nodes count versions independently), and the
+ * client takes whichever table a node last sent that differs from its own:
+ * nodes only send theirs when it changed or differs from the client's.
  */
 import { partitionOf } from '@shoal/protocol';
 
 /** The table as the node sends it (hello reply and topology pushes). */
 export interface WireTable {
+  /** Hash of the owners. */
+  id: number;
+  /** The sending node's own count of table changes. */
   version: number;
   partitionCount: number;
   replicas: number;
@@ -21,9 +27,9 @@ export interface WireTable {
 export class RoutingTable {
   private table: WireTable | undefined;
 
-  /** Table version, 0 before the first one. */
-  get version(): number {
-    return this.table?.version ?? 0;
+  /** Id of the table held, 0 before the first one. */
+  get id(): number {
+    return this.table?.id ?? 0;
   }
 
   /** Partitions of the cluster (0 before the first table). */
@@ -31,10 +37,14 @@ export class RoutingTable {
     return this.table?.partitionCount ?? 0;
   }
 
-  /** Takes `table` if it is newer than the one held; true when it did. */
+  /** Takes `table` when it differs from the one held; true when it did. */
   update(table: WireTable): boolean {
     if (!isWireTable(table)) return false;
-    if (this.table !== undefined && table.version <= this.table.version) return false;
+    if (this.table !== undefined && table.id === this.table.id) {
+      // same owners; addresses may still have changed (a node restarted on another port)
+      this.table = table;
+      return false;
+    }
     this.table = table;
     return true;
   }
@@ -61,6 +71,7 @@ function isWireTable(t: unknown): t is WireTable {
   if (typeof t !== 'object' || t === null) return false;
   const w = t as WireTable;
   return (
+    Number.isSafeInteger(w.id) &&
     Number.isSafeInteger(w.version) &&
     Number.isSafeInteger(w.partitionCount) &&
     Array.isArray(w.owners) &&

@@ -47,7 +47,7 @@ export type ClientEventMap = {
   /** A connection to a node that had been lost is open again. */
   reconnect: [info: ConnectionInfo];
   /** A newer partition table arrived. */
-  topology: [info: { version: number; partitionCount: number; nodes: number }];
+  topology: [info: { id: number; partitionCount: number; nodes: number }];
 };
 
 /** Counters of one client. */
@@ -107,9 +107,9 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     this.pubsub = new RemotePubSub<V>(this);
   }
 
-  /** The partition table version the client routes with. */
-  get tableVersion(): number {
-    return this.table.version;
+  /** Id of the partition table the client routes with (a hash of its owners; 0 before the first). */
+  get tableId(): number {
+    return this.table.id;
   }
 
   /** Node ids with an open connection. */
@@ -339,7 +339,7 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     if (!this.table.update(table)) return;
     this.counters.topologyUpdates++;
     this.emit('topology', {
-      version: this.table.version,
+      id: this.table.id,
       partitionCount: this.table.partitionCount,
       nodes: this.table.nodes().length,
     });

@@ -75,7 +75,7 @@ export const MessageKind = {
   LoadDone: 27,
   /** Client endpoint: first request of a client: [protocolVersion]. Reply: { nodeId, protocol, table }. */
   ClientHello: 40,
-  /** Client endpoint: a cache op run through the node's routing: [op, args, consistency | null, tableVersion]. */
+  /** Client endpoint: a cache op run through the node's routing: [op, args, consistency | null, tableId]. */
   ClientCache: 41,
   /** Client endpoint, one-way to the client: the node's partition table (sent when the client's is older). */
   ClientTopology: 42,

@@ -6,11 +6,14 @@
  *
  * Routing contract: a cache op is always executed through the node's own
  * routing (`node.cache`), so it succeeds even when the client's table is
- * stale. Each request carries the client's table version; when it is older
- * than the node's, the node pushes its table (ClientTopology) right after, so
- * the client's next request goes straight to the new primary. A push also goes
- * to every connection when the table changes. The endpoint counts, per node,
- * ops whose primary it is and ops it had to forward (routing tests read them).
+ * stale. Tables are named by `id`, a hash of their owners: each node counts
+ * its own table versions, so only the content can be compared across nodes.
+ * Each request carries the id of the client's table; when it differs from the
+ * node's, the node pushes its table (ClientTopology, once per table change
+ * per connection), so the client's next request goes straight to the new
+ * primary. A push also goes to every connection when the node's table
+ * changes. The endpoint counts ops whose primary it is and ops it had to
+ * forward (routing tests read them).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -18,6 +21,7 @@ import {
   type CacheApi,
   decodeFrame,
   encodeFrame,
+  hashKeyForPartition,
   isShoalError,
   MessageKind,
   partitionOf,
@@ -35,6 +39,9 @@ export const CLIENT_PROTOCOL_VERSION = 1;
 
 /** The partition table as clients receive it. */
 export interface ClientTable {
+  /** Hash of the owners: equal on every node holding the same table. */
+  id: number;
+  /** This node's own count of table changes (informational: nodes count differently). */
   version: number;
   partitionCount: number;
   replicas: number;
@@ -96,6 +103,8 @@ export class ClientEndpoint {
   private readonly handlers = new Map<number, Handler>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The id of the node's table, recomputed only when its version moves. */
+  private tableId = { version: -1, id: 0 };
   readonly counters: Omit<ClientEndpointStats, 'connections'> = {
     requests: 0,
     cacheOps: 0,
@@ -156,8 +165,13 @@ export class ClientEndpoint {
     this.connections.clear();
   }
 
-  private tableVersion(): number {
-    return this.host().partitionTable().version;
+  /** Id of the node's current table (cheap: rehashed only when the table changed). */
+  private currentTableId(): number {
+    const t = this.host().partitionTable();
+    if (t.version !== this.tableId.version) {
+      this.tableId = { version: t.version, id: hashKeyForPartition(JSON.stringify(t.owners)) };
+    }
+    return this.tableId.id;
   }
 
   /** The table with the addresses of its owners. */
@@ -166,15 +180,22 @@ export class ClientEndpoint {
     const t = host.partitionTable();
     const addresses: Record<string, string> = {};
     for (const m of host.members()) if (m.state !== 'dead' && m.state !== 'left') addresses[m.id] = m.address;
-    return { version: t.version, partitionCount: t.partitionCount, replicas: t.replicas, owners: t.owners, addresses };
+    return {
+      id: this.currentTableId(),
+      version: t.version,
+      partitionCount: t.partitionCount,
+      replicas: t.replicas,
+      owners: t.owners,
+      addresses,
+    };
   }
 
   private pushTopology(): void {
     if (this.connections.size === 0) return;
-    const version = this.tableVersion();
+    const id = this.currentTableId();
     let table: ClientTable | undefined;
     for (const connection of this.connections) {
-      if (connection.knownVersion >= version) continue;
+      if (connection.knownTableId === id) continue;
       table ??= this.table();
       connection.pushTable(table);
       this.counters.topologyPushes++;
@@ -191,7 +212,7 @@ export class ClientEndpoint {
         });
       }
       const table = this.table();
-      connection.knownVersion = table.version;
+      connection.knownTableId = table.id;
       return { nodeId: this.host().id, protocol: CLIENT_PROTOCOL_VERSION, table };
     });
     h.set(MessageKind.ClientCache, (body, connection) => this.cacheOp(body, connection));
@@ -210,7 +231,7 @@ export class ClientEndpoint {
   }
 
   private cacheOp(body: unknown, connection: ClientConnection): Promise<unknown> {
-    const [op, args, consistency, clientVersion] = tuple(body, 4, 'a cache op is [op, args, consistency, version]');
+    const [op, args, consistency, clientTableId] = tuple(body, 4, 'a cache op is [op, args, consistency, tableId]');
     if (!isCacheOp(op)) throw new ShoalError('SHOAL_PROTOCOL_INVALID', `unknown cache op ${JSON.stringify(op)}`);
     if (!Array.isArray(args) || typeof args[0] !== 'string') {
       throw new ShoalError('SHOAL_KEY_INVALID', 'a cache op needs args with the key first');
@@ -223,9 +244,12 @@ export class ClientEndpoint {
     this.counters.cacheOps++;
     if (table.owners[partitionOf(args[0], table.partitionCount)]?.[0] === host.id) this.counters.primaryOps++;
     else this.counters.forwardedOps++;
-    if (typeof clientVersion === 'number' && clientVersion < table.version && connection.knownVersion < table.version) {
-      connection.pushTable(this.table());
-      this.counters.topologyPushes++;
+    if (clientTableId !== this.tableId.id || table.version !== this.tableId.version) {
+      const id = this.currentTableId();
+      if (clientTableId !== id && connection.knownTableId !== id) {
+        connection.pushTable(this.table());
+        this.counters.topologyPushes++;
+      }
     }
     const call = consistency === null ? undefined : { consistency: consistency as 'one' | 'quorum' | 'all' };
     return runCacheOp(host.cache, op, args, call);
@@ -319,8 +343,8 @@ export class ClientEndpoint {
 
 /** One client's socket: decodes frames, runs handlers, batches the replies of one tick into one frame. */
 class ClientConnection {
-  /** Newest table version this client is known to hold. */
-  knownVersion = 0;
+  /** Id of the table this node last gave the client (-1: none yet). */
+  knownTableId = -1;
   private inFlight = 0;
   private outbox: WireMessage[] = [];
   private flushScheduled = false;
@@ -337,7 +361,7 @@ class ClientConnection {
   }
 
   pushTable(table: ClientTable): void {
-    this.knownVersion = Math.max(this.knownVersion, table.version);
+    this.knownTableId = table.id;
     this.enqueue([MessageKind.ClientTopology, 0, table]);
   }
 
