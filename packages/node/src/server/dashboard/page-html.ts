@@ -64,7 +64,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
 </div>
 <section>
   <h2>Topics</h2>
-  <table><thead><tr><th>topic</th><th>partitions</th><th>messages</th><th>consumer groups (lag)</th></tr></thead>
+  <table><thead><tr><th>topic</th><th>partitions with messages</th><th>messages retained</th><th>consumer groups (lag)</th></tr></thead>
   <tbody id="topics"><tr><td colspan="4" class="muted">no topics</td></tr></tbody></table>
 </section>
 <script src="/dashboard.js"></script>

@@ -89,13 +89,17 @@ export const DASHBOARD_SCRIPT = String.raw`'use strict';
   function renderOps(ids) {
     var svg = el('ops');
     var W = 600, H = 180, now = Date.now();
+    // the x axis grows with the history kept, from one minute up to five
+    var span = Math.min(HISTORY_MS, Math.max(60000, history.length ? now - history[0].t : 0));
     var max = 1;
     history.forEach(function (h) { for (var id in h.rates) max = Math.max(max, h.rates[id]); });
     var parts = ['<line x1="0" y1="' + (H - 1) + '" x2="' + W + '" y2="' + (H - 1) + '" stroke="#ccd3da"/>',
-      '<text x="4" y="12" font-size="11" fill="#7a8793">' + Math.round(max) + ' ops/s</text>'];
+      '<text x="4" y="12" font-size="11" fill="#7a8793">' + Math.round(max) + ' ops/s</text>',
+      '<text x="4" y="' + (H - 5) + '" font-size="11" fill="#7a8793">-' + Math.round(span / 1000) + ' s</text>',
+      '<text x="' + (W - 26) + '" y="' + (H - 5) + '" font-size="11" fill="#7a8793">now</text>'];
     ids.forEach(function (id) {
       var pts = history.filter(function (h) { return h.rates[id] !== undefined; }).map(function (h) {
-        var x = W - ((now - h.t) / HISTORY_MS) * W;
+        var x = W - ((now - h.t) / span) * W;
         var y = H - 2 - (h.rates[id] / max) * (H - 20);
         return x.toFixed(1) + ',' + y.toFixed(1);
       });
