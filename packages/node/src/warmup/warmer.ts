@@ -170,6 +170,11 @@ export class Warmer extends EventEmitter<WarmerEventMap> {
       },
       (message) => this.handle(message),
     );
+    // the node closing closes the consumer: the warmer ends with it instead of polling a closed log
+    this.consumer.onClose(() => {
+      this.stopped = true;
+      clearInterval(this.timer);
+    });
     this.timer = setInterval(() => this.tick(), this.o.progressIntervalMs);
     this.timer.unref();
     this.tick();

@@ -132,10 +132,14 @@ t.test('Warmer retries a failing loader, dead-letters the id after maxDeliveries
   t.same([...dead].sort(), ['bad-1', 'bad-2'], 'exactly the failing ids were dead-lettered');
 });
 
-t.test('Warmer options are checked', async (t) => {
+t.test('Warmer options are checked, and the warmer ends with its node', async (t) => {
   const [n0] = (await startCluster(t, 1, { replicas: 1 })) as [ShoalNode];
   t.throws(() => n0.warmer({ topic: '', loader: () => 1 }), { code: 'SHOAL_ARGUMENT_INVALID' });
   t.throws(() => n0.warmer({ topic: 'x', loader: 'nope' as never }), { code: 'SHOAL_ARGUMENT_INVALID' });
   t.throws(() => n0.warmer({ topic: 'x', loader: () => 1, concurrency: 0 }), { code: 'SHOAL_ARGUMENT_INVALID' });
   t.throws(() => n0.warmer({ topic: 'x', loader: () => 1, batch: 1.5 }), { code: 'SHOAL_ARGUMENT_INVALID' });
+  await n0.log.createTopic('ids');
+  const warmer = n0.warmer({ topic: 'ids', loader: (id) => id });
+  await n0.shutdown();
+  await t.rejects(warmer.drained(5000), { code: 'SHOAL_NODE_CLOSED' }, 'a closed node ends its warmers');
 });
