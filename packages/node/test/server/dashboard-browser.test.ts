@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import t from 'tap';
+import { createNode } from '../../src/index.js';
 import { eventually } from '../cluster/helpers.js';
 import { type ChildNode, settled, spawnNode, writeLoad } from '../cluster/process-helpers.js';
 
@@ -90,5 +91,23 @@ if (!existsSync(CHROMIUM)) {
       : join(mkdtempSync(join(tmpdir(), 'shoal-dash-')), 'dashboard.png');
     await page.screenshot({ path: target, fullPage: true });
     t.ok(existsSync(target), `screenshot saved to ${target}`);
+  });
+
+  t.test('Dashboard of a node with a token asks for it, then shows the node', async (t) => {
+    const node = await createNode({ port: 0, nodeId: 'locked', membership: 'local', token: 'dash-token-1' });
+    t.teardown(() => node.shutdown());
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    t.teardown(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`http://${node.address}/`);
+    await page.waitForSelector('#auth', { state: 'visible', timeout: 15_000 });
+    t.equal(await page.$$eval('tr[data-member]', (rows) => rows.length), 0, 'nothing is shown without the token');
+    await page.fill('#token', 'dash-token-1');
+    await page.click('#auth-form button');
+    await page.waitForSelector('tr[data-member="locked"][data-state="alive"]', { timeout: 15_000 });
+    t.ok(await page.isHidden('#auth'), 'the token prompt goes away');
   });
 }
