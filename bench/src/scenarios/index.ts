@@ -6,6 +6,7 @@ import type { Scenario } from '../scenario.js';
 import { cluster } from './cluster.js';
 import { log } from './log.js';
 import { memory } from './memory.js';
+import { scaling } from './scaling.js';
 import { store } from './store.js';
 
-export const SCENARIOS: readonly Scenario[] = [store, cluster, log, memory];
+export const SCENARIOS: readonly Scenario[] = [store, cluster, log, memory, scaling];

@@ -203,28 +203,24 @@ export class LocalCluster {
   readonly observations: Observation[] = [];
   private waiters = new Set<() => void>();
 
-  private constructor(readonly nodes: NodeProcess[]) {}
+  private constructor(
+    readonly nodes: NodeProcess[],
+    private readonly options: LocalClusterOptions,
+  ) {}
 
   /** Starts node 0, then the others seeded with its address; on any failure kills what started. */
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
-    const cluster = new LocalCluster([]);
-    const observe = (o: Observation): void => {
-      cluster.observations.push(o);
-      for (const w of [...cluster.waiters]) w();
-    };
-    const opts = (i: number, seeds: string[]): WorkerNodeOptions => ({
-      nodeId: `${options.idPrefix}-${i}`,
-      seeds,
-      ...(options.antiEntropyIntervalMs === undefined ? {} : { antiEntropyIntervalMs: options.antiEntropyIntervalMs }),
-    });
+    const cluster = new LocalCluster([], options);
     try {
-      const first = await NodeProcess.spawn(opts(0, []), observe, options.readyTimeoutMs);
+      const first = await NodeProcess.spawn(cluster.nodeOptions(0, []), cluster.observe, options.readyTimeoutMs);
       cluster.nodes.push(first);
       const rest = Array.from({ length: options.size - 1 }, (_, i) =>
-        NodeProcess.spawn(opts(i + 1, [first.address]), observe, options.readyTimeoutMs).then((n) => {
-          cluster.nodes.push(n);
-          return n;
-        }),
+        NodeProcess.spawn(cluster.nodeOptions(i + 1, [first.address]), cluster.observe, options.readyTimeoutMs).then(
+          (n) => {
+            cluster.nodes.push(n);
+            return n;
+          },
+        ),
       );
       const settled = await Promise.allSettled(rest);
       const failed = settled.find((s) => s.status === 'rejected');
@@ -235,6 +231,34 @@ export class LocalCluster {
     }
     cluster.nodes.sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
     return cluster;
+  }
+
+  /** Starts one more node (`<prefix>-<index>`) seeded with node 0 and adds it to `nodes` once it listens. */
+  async join(index: number): Promise<NodeProcess> {
+    const seed = this.nodes[0];
+    if (seed === undefined) throw new Error('cluster: join needs a running node 0');
+    const node = await NodeProcess.spawn(
+      this.nodeOptions(index, [seed.address]),
+      this.observe,
+      this.options.readyTimeoutMs,
+    );
+    this.nodes.push(node);
+    return node;
+  }
+
+  private readonly observe = (o: Observation): void => {
+    this.observations.push(o);
+    for (const w of [...this.waiters]) w();
+  };
+
+  private nodeOptions(i: number, seeds: string[]): WorkerNodeOptions {
+    return {
+      nodeId: `${this.options.idPrefix}-${i}`,
+      seeds,
+      ...(this.options.antiEntropyIntervalMs === undefined
+        ? {}
+        : { antiEntropyIntervalMs: this.options.antiEntropyIntervalMs }),
+    };
   }
 
   /** Each node's latest view (member -> state) built from its observations. */

@@ -4,7 +4,7 @@
  * default settings plus the given id and seeds, reports `ready`, reports every
  * change of a member's state with its `Date.now()`, and runs commands: a
  * bounded get/set load on its own `node.cache`, event-loop stalls, traffic
- * counters, and the log scenario's commands (log/shoal-log-commands.ts). The parent ends it with SIGKILL; it also exits when the IPC channel
+ * counters, store and rebalancing snapshots, and the log scenario's commands (log/shoal-log-commands.ts). The parent ends it with SIGKILL; it also exits when the IPC channel
  * closes, so a crashed parent leaves no node behind.
  */
 import { createNode, type ShoalNode } from '@shoal/node';
@@ -14,6 +14,8 @@ import { injectStalls } from './stalls.js';
 import type {
   ObservedState,
   ParentMessage,
+  RebalanceSnapshot,
+  StoreSnapshot,
   TrafficCounters,
   WorkerCommand,
   WorkerMessage,
@@ -45,6 +47,28 @@ class MemberWatcher {
 async function traffic(node: ShoalNode): Promise<TrafficCounters | null> {
   const { messagesOut, framesOut, bytesOut } = await node.transportCounters();
   return { messagesOut, framesOut, bytesOut };
+}
+
+async function store(node: ShoalNode): Promise<StoreSnapshot> {
+  const [{ node: local }, counters] = await Promise.all([node.stats(), node.transportCounters()]);
+  return { entries: local.entries, bytes: local.bytes, bytesOut: counters.bytesOut, bytesIn: counters.bytesIn };
+}
+
+function rebalance(node: ShoalNode): RebalanceSnapshot {
+  const { syncing, handingOff } = node.rebalanceStatus();
+  const table = node.partitionTable();
+  const owners = new Set<string>();
+  let tableHash = 0x811c9dc5; // FNV-1a over every owner id in order: cheap, and any routing difference shows
+  for (const copies of table.owners) {
+    for (const id of copies) {
+      owners.add(id);
+      for (let i = 0; i < id.length; i++) tableHash = Math.imul(tableHash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+      tableHash = Math.imul(tableHash ^ 0x2c, 0x01000193) >>> 0;
+    }
+    tableHash = Math.imul(tableHash ^ 0x3b, 0x01000193) >>> 0;
+  }
+  const alive = node.members().filter((m) => m.state === 'alive').length;
+  return { syncing, handingOff, tableVersion: table.version, tableHash, owners: owners.size, alive };
 }
 
 async function start(options: WorkerNodeOptions): Promise<ShoalNode> {
@@ -84,6 +108,10 @@ async function run(node: ShoalNode, command: WorkerCommand): Promise<WorkerResul
       return injectStalls(command.spec);
     case 'traffic':
       return traffic(node);
+    case 'store':
+      return store(node);
+    case 'rebalance':
+      return rebalance(node);
     case 'log':
       return runLogCommand(node, command.command);
   }

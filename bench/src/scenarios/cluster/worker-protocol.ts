@@ -27,6 +27,30 @@ export interface TrafficCounters {
   readonly bytesOut: number;
 }
 
+/** This node's store and transport totals (node.stats().node and node.transportCounters()). */
+export interface StoreSnapshot {
+  readonly entries: number;
+  /** Bytes the store accounts for its entries. */
+  readonly bytes: number;
+  /** Frame bytes sent and received over every peer connection so far. */
+  readonly bytesOut: number;
+  readonly bytesIn: number;
+}
+
+/** Where rebalancing stands on this node (node.rebalanceStatus() and its partition table), read locally. */
+export interface RebalanceSnapshot {
+  readonly syncing: number;
+  readonly handingOff: number;
+  /** This node's local count of table changes (not comparable between nodes). */
+  readonly tableVersion: number;
+  /** Fingerprint of the owners table: equal on two nodes when they route every partition alike. */
+  readonly tableHash: number;
+  /** Distinct nodes owning a copy of some partition in this node's table. */
+  readonly owners: number;
+  /** Members this node sees alive, itself included. */
+  readonly alive: number;
+}
+
 export type WorkerCommand =
   | { readonly type: 'load'; readonly id: number; readonly spec: LoadSpec }
   | {
@@ -38,6 +62,8 @@ export type WorkerCommand =
     }
   | { readonly type: 'stall'; readonly id: number; readonly spec: StallSpec }
   | { readonly type: 'traffic'; readonly id: number }
+  | { readonly type: 'store'; readonly id: number }
+  | { readonly type: 'rebalance'; readonly id: number }
   /** A command of the log scenario (log/log-protocol.ts), run by log/shoal-log-commands.ts. */
   | { readonly type: 'log'; readonly id: number; readonly command: LogCommand };
 
@@ -68,4 +94,12 @@ export type WorkerMessage =
   | { readonly type: 'reply'; readonly id: number; readonly result: WorkerResult }
   | { readonly type: 'error'; readonly id: number | null; readonly message: string };
 
-export type WorkerResult = LoadResult | StallReport | { readonly written: number } | TrafficCounters | LogResult | null;
+export type WorkerResult =
+  | LoadResult
+  | StallReport
+  | { readonly written: number }
+  | TrafficCounters
+  | StoreSnapshot
+  | RebalanceSnapshot
+  | LogResult
+  | null;
