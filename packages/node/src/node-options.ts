@@ -3,7 +3,7 @@
  * validated, then frozen). Cache options are passed through to LocalCache,
  * which validates them itself; membership options to the membership config.
  */
-import { ShoalError } from '@shoal/protocol';
+import { parseDuration, ShoalError } from '@shoal/protocol';
 import type { Logger } from 'pino';
 import type { EvictionPolicyName } from './eviction/eviction-policy.js';
 import type { MembershipConfigOptions } from './membership/membership-config.js';
@@ -41,6 +41,17 @@ export interface NodeOptions {
   token?: string;
   /** Token for cluster-changing admin routes. Default: none (the client `token`, if set, is enough). */
   adminToken?: string;
+  /**
+   * Near cache: a bounded copy of values whose primary is another node, kept
+   * exact by the invalidation stream. Default: off.
+   */
+  nearCache?: { maxEntries: number; maxTtl?: number | string };
+  /**
+   * Hot keys: without a near cache, still keep a short-lived, invalidated copy
+   * of keys their primary reports as read far more often than others.
+   * Default: off (it subscribes this node to every primary's invalidation stream).
+   */
+  hotKeys?: boolean | { maxEntries?: number; ttl?: number | string; threshold?: number };
   /** Owners that must hold a write before it is acknowledged. Default 'quorum' (survives any one node's SIGKILL). */
   writeConsistency?: Consistency;
   /** Owners a read consults. Default 'one' (the primary). */
@@ -91,6 +102,8 @@ export interface ResolvedNodeOptions {
   readonly maxValueBytes: number | string;
   readonly secret: string | undefined;
   readonly token: string | undefined;
+  readonly nearCache: { readonly maxEntries: number; readonly maxTtlMs: number } | undefined;
+  readonly hotKeys: { readonly maxEntries: number; readonly ttlMs: number; readonly threshold: number } | undefined;
   readonly adminToken: string | undefined;
   readonly writeConsistency: Consistency;
   readonly readConsistency: Consistency;
@@ -166,6 +179,8 @@ export function resolveNodeOptions(options: NodeOptions = {}): ResolvedNodeOptio
     throw invalid('membership', `${JSON.stringify(membership)} is not lan, wan, local or a settings object`);
   }
   return Object.freeze({
+    nearCache: resolveNearCache(options.nearCache),
+    hotKeys: resolveHotKeys(options.hotKeys),
     host,
     port,
     advertiseAddress: options.advertiseAddress,
@@ -194,5 +209,38 @@ export function resolveNodeOptions(options: NodeOptions = {}): ResolvedNodeOptio
     logger: options.logger,
     version: options.version ?? '0.1.0',
     clock: options.clock ?? systemClock,
+  });
+}
+
+function durationOption(value: unknown, option: string): number {
+  let ms: number;
+  try {
+    ms = typeof value === 'number' ? value : typeof value === 'string' ? parseDuration(value) : Number.NaN;
+  } catch {
+    ms = Number.NaN;
+  }
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw invalid(option, `${JSON.stringify(value)} is not a positive duration (ms or '30s')`);
+  return ms;
+}
+
+function resolveNearCache(near: NodeOptions['nearCache']): ResolvedNodeOptions['nearCache'] {
+  if (near === undefined) return undefined;
+  if (typeof near !== 'object' || near === null) throw invalid('nearCache', 'must be { maxEntries, maxTtl? }');
+  return Object.freeze({
+    maxEntries: integer(near.maxEntries, 'nearCache.maxEntries', 1, 100_000_000),
+    maxTtlMs: near.maxTtl === undefined ? 300_000 : durationOption(near.maxTtl, 'nearCache.maxTtl'),
+  });
+}
+
+function resolveHotKeys(hot: NodeOptions['hotKeys']): ResolvedNodeOptions['hotKeys'] {
+  if (hot === undefined || hot === false) return undefined;
+  const settings = hot === true ? {} : hot;
+  if (typeof settings !== 'object' || settings === null)
+    throw invalid('hotKeys', 'must be true, false or { maxEntries?, ttl?, threshold? }');
+  return Object.freeze({
+    maxEntries: integer(settings.maxEntries ?? 1000, 'hotKeys.maxEntries', 1, 10_000_000),
+    ttlMs: settings.ttl === undefined ? 1000 : durationOption(settings.ttl, 'hotKeys.ttl'),
+    threshold: integer(settings.threshold ?? 8, 'hotKeys.threshold', 1, 15),
   });
 }

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { type InvalidationStats, NodeCacheFeatures } from './cache-features.js';
 import { ClusterCache } from './cluster/cluster-cache.js';
+import type { NearCache } from './invalidation/near-cache.js';
 import { MessageLog } from './log/message-log.js';
 import { PubSub } from './log/pubsub.js';
 import { isLive, type Member, type MemberState } from './membership/member.js';
@@ -177,6 +179,20 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       transactionCheckIntervalMs: 10_000,
       onWarning: (message, details) => this.warn(message, details),
     });
+    this.cacheFeatures = new NodeCacheFeatures({
+      options,
+      view,
+      store,
+      replicator,
+      transport,
+      cache: this.cache,
+      log: this.log,
+      partitionCount: partitioner.partitionCount,
+      peers: () =>
+        this.liveMembers()
+          .filter((m) => m.id !== this.id)
+          .map((m) => ({ id: m.id, address: m.address })),
+    });
     this.snapshots = new Snapshots({
       store,
       view,
@@ -192,6 +208,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     membership.on('member-join', (m) => {
       this.emit('member-join', toInfo(m));
       this.pubsub.announce({ id: m.id, address: m.address });
+      this.cacheFeatures.memberJoined(m.address);
       this.scheduleRecompute();
       // a member back from the dead (or a fast restart) may hold diverged copies: repair now
       this.antiEntropy.runOnce(m.id).catch(() => {});
@@ -218,6 +235,22 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   }
 
   private readonly rebalancer: Rebalancer;
+  private readonly cacheFeatures: NodeCacheFeatures;
+
+  /** The invalidation stream, near cache (or hot-key copies), tag marks and read-through leases of this node. */
+  invalidationStats(): InvalidationStats {
+    return this.cacheFeatures.stats();
+  }
+
+  /** The near cache (or hot-key copies) of this node, when on. */
+  get nearCache(): NearCache | undefined {
+    return this.cacheFeatures.near;
+  }
+
+  /** Id of the primary of `key`'s partition in this node's table. */
+  primaryOf(key: string): string | undefined {
+    return this.table[this.partitioner.partitionOf(key)]?.[0];
+  }
   private readonly snapshots: Snapshots;
   private readonly antiEntropy: AntiEntropy;
   private suspicions = 0;
@@ -397,6 +430,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     clearInterval(this.housekeeping);
     await this.log.close();
     this.cache.close();
+    this.cacheFeatures.close();
     this.antiEntropy.stop();
     this.rebalancer.close();
     this.membership.shutdown();
@@ -428,6 +462,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     this.started = true;
     this.recompute();
     this.pubsub.announce();
+    this.cacheFeatures.start();
   }
 
   private scheduleRecompute(): void {
@@ -461,6 +496,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     this.tableVersion++;
     this.rebalancer.tableChanged(this.previousTable, this.table, this.tableVersion);
     this.log.tableChanged();
+    this.cacheFeatures.tableChanged();
     // copies of partitions kept through the change may differ (a rejoin, two clusters merging): compare soon
     if (this.tableVersion > 1 && !this.excludeSelf) {
       const timer = setTimeout(() => this.antiEntropy.runOnce().catch(() => {}), 250);
@@ -633,6 +669,8 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
   transport.onDisconnect((peer) => membership.onPeerDisconnected(peer));
   const node = new ShoalNode(o, address, app, partitioner, hash, store, transport, membership);
   holder.node = node;
+  // counted from the start, not from the first scrape
+  holder.metrics = createNodeMetrics(node);
   node.clientEndpoint = clientEndpoint;
   membership.start();
   if (o.seeds.length > 0) {
@@ -663,5 +701,3 @@ export async function createNode(options: NodeOptions = {}): Promise<ShoalNode> 
   await node.loadWarmRestartSnapshot();
   return node;
 }
-  // counted from the start, not from the first scrape
-  holder.metrics = createNodeMetrics(node);

@@ -72,6 +72,10 @@ export const ERROR_CODES = {
   SHOAL_SNAPSHOT_CORRUPT: { message: 'the snapshot file is corrupt or truncated', status: 422, retryable: false },
   SHOAL_SNAPSHOT_VERSION: { message: 'the snapshot format version is not supported', status: 422, retryable: false },
   SHOAL_SNAPSHOT_IO_FAILED: { message: 'a snapshot file operation failed', status: 500, retryable: true },
+  SHOAL_TAG_INVALID: { message: 'a tag is not a string of 1-256 characters', status: 400, retryable: false },
+  SHOAL_TAG_INCOMPLETE: { message: 'a tag invalidation did not reach every member', status: 503, retryable: true },
+  SHOAL_LOADER_FAILED: { message: 'the loader of the caller holding the lease failed', status: 502, retryable: true },
+  SHOAL_LOADER_TIMEOUT: { message: 'the loader did not finish in time', status: 504, retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A registered error code. */

@@ -21,6 +21,7 @@ export type {
 } from './api.js';
 export type { ErrorCode, ErrorSpec } from './errors.js';
 export { ERROR_CODES, errorFromWire, isShoalError, ShoalError } from './errors.js';
+export { MANAGED_VALUE_EXTENSION, ManagedValue } from './managed-value.js';
 export { hashKeyForPartition, partitionOf, xxhash32Bytes } from './partition.js';
 export { formatBytes, parseBytes, parseDuration } from './units.js';
 export type { WireMessage } from './wire.js';

@@ -6,14 +6,49 @@
  * (owner moved, node unreachable, not enough replicas yet) is retried against
  * the newest table until the call's timeout, then reported as a typed error.
  */
-import { type CacheApi, isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
+import { type CacheApi, isShoalError, ManagedValue, MessageKind, ShoalError } from '@shoal/protocol';
+import type { NearReadReply } from '../invalidation/invalidation-source.js';
+import type { InvalidationSubscriber } from '../invalidation/invalidation-subscriber.js';
+import type { NearCache } from '../invalidation/near-cache.js';
+import type { ConsumedMessage, ConsumeOptions, Consumer } from '../log/consumer.js';
+import type { MessageLog } from '../log/message-log.js';
+import { freshnessOf, readableValue, unwrap } from '../readthrough/freshness.js';
+import {
+  type GetOrSetOptions,
+  GetOrSetRunner,
+  type Loader,
+  type ResolvedGetOrSetOptions,
+  resolveGetOrSetOptions,
+} from '../readthrough/get-or-set.js';
+import type { LoadCoordinator, LoadReply } from '../readthrough/load-coordinator.js';
 import { CACHE_OPS, type CacheOpName, type Consistency, isCacheOp } from '../replication/cache-ops.js';
 import type { ClusterView } from '../replication/cluster-view.js';
 import type { Replicator } from '../replication/replicator.js';
 import type { EntryKind, ScanOptions, ScanResult, SetOptions } from '../store/local-cache.js';
 import { validateKey } from '../store/validation.js';
 import { sizeOfValue } from '../store/value-size.js';
+import { validateTags } from '../tags/tag-registry.js';
+import type { TagMarkResult, TagService, VersionSource } from '../tags/tag-service.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
+
+/** What the cache, the log and the invalidation stream share (wired by the node). */
+export interface CacheFeatures {
+  tags: TagService;
+  versions: VersionSource;
+  loads: LoadCoordinator;
+  /** The node's near cache, when on; `hotOnly` keeps only keys the primary reports hot. */
+  near?: { cache: NearCache; subscriber: InvalidationSubscriber; hotOnly: boolean };
+  log: MessageLog;
+  now: () => number;
+}
+
+/** Options of `set` beyond the store's: tags for invalidateTag / expireTag. */
+export interface TaggedSetOptions extends SetOptions {
+  tags?: string[];
+}
+
+/** What `invalidateOn`'s mapper returns for a message: keys, or keys and tags. */
+export type InvalidationTargets = string | string[] | { keys?: string[]; tags?: string[] } | undefined;
 
 /** Per-call options of cluster operations. */
 export interface CallOptions {
@@ -59,6 +94,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** The cluster-wide, async cache API of an embedded node. */
 export class ClusterCache implements CacheApi {
   private closed = false;
+  /** Read-through, tags, near cache: set once by the node before use. */
+  features: CacheFeatures | undefined;
+  private getOrSetRunner: GetOrSetRunner | undefined;
 
   constructor(
     private readonly view: ClusterView,
@@ -74,12 +112,100 @@ export class ClusterCache implements CacheApi {
   }
 
   get(key: string, options?: CallOptions): Promise<unknown> {
-    return this.run('get', [key], options);
+    const features = this.features;
+    if (features === undefined) return this.run('get', [key], options);
+    const near = features.near;
+    if (near !== undefined && options?.consistency === undefined) {
+      const held = near.cache.lookup(key);
+      if (held !== undefined && freshnessOf(held, features.tags.registry, features.now()) === 'fresh') {
+        return Promise.resolve(unwrap(held));
+      }
+      return this.nearGet(key, near);
+    }
+    return this.run('get', [key], options).then((stored) =>
+      readableValue(stored, features.tags.registry, features.now()),
+    );
   }
-  set(key: string, value: unknown, options?: SetOptions & CallOptions): Promise<boolean> {
+  set(key: string, value: unknown, options?: TaggedSetOptions & CallOptions): Promise<boolean> {
     this.checkValue(value);
-    const { consistency, ...setOptions } = options ?? {};
-    return this.run('set', [key, value, setOptions], { consistency }) as Promise<boolean>;
+    const { consistency, tags, ...setOptions } = options ?? {};
+    let stored = value;
+    if (tags !== undefined && tags.length > 0) {
+      validateTags(tags);
+      const features = this.requireFeatures();
+      stored = new ManagedValue(value, features.versions.nextVersion(), 0, 0, [...tags]);
+    }
+    return this.run('set', [key, stored, setOptions], { consistency }) as Promise<boolean>;
+  }
+
+  /**
+   * Read-through with cluster-wide single flight: returns the key's value, or
+   * runs `loader` (on one caller in the whole cluster at a time) and stores
+   * what it returns. See GetOrSetOptions for ttl, grace and timeouts.
+   */
+  getOrSet<T = unknown>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T | undefined> {
+    validateKey(key, this.options.maxKeyBytes);
+    if (typeof loader !== 'function')
+      throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'getOrSet needs a loader function');
+    const resolved = resolveGetOrSetOptions(options);
+    const features = this.requireFeatures();
+    const held = features.near?.cache.lookup(key);
+    if (held !== undefined && freshnessOf(held, features.tags.registry, features.now()) === 'fresh') {
+      return Promise.resolve(unwrap(held) as T);
+    }
+    this.getOrSetRunner ??= new GetOrSetRunner(
+      {
+        load: (k, leaseMs, waitMs) => this.routed(k, 'getOrSet', () => this.loadAtPrimary(k, leaseMs, waitMs)),
+        done: (k, token, outcome, payload, o) =>
+          this.routed(k, 'getOrSet', () => this.doneAtPrimary(k, token, outcome, payload, o)).then(() => {
+            this.features?.near?.cache.invalidate(k);
+          }),
+        checkValue: (value) => this.checkValue(value),
+      },
+      this.options.requestTimeoutMs,
+    );
+    return this.getOrSetRunner.run(key, loader, resolved);
+  }
+
+  /** Loader calls this node made for getOrSet. */
+  get loaderCalls(): number {
+    return this.getOrSetRunner?.loaderCalls ?? 0;
+  }
+
+  /** Deletes every value tagged `tag`, on every node (values written after this call are unaffected). */
+  invalidateTag(tag: string): Promise<TagMarkResult> {
+    return this.requireFeatures().tags.mark(tag, 'delete');
+  }
+
+  /** Marks every value tagged `tag` stale: getOrSet refreshes it, serving it meanwhile within its grace. */
+  expireTag(tag: string): Promise<TagMarkResult> {
+    return this.requireFeatures().tags.mark(tag, 'expire');
+  }
+
+  /**
+   * Event-driven invalidation: consumes `topic` in a consumer group (one
+   * delivery per message across the cluster) and deletes the keys, and
+   * invalidates the tags, that `map` returns for each message.
+   */
+  invalidateOn(
+    topic: string,
+    map: (message: ConsumedMessage) => InvalidationTargets | Promise<InvalidationTargets>,
+    options: Partial<ConsumeOptions> = {},
+  ): Consumer {
+    if (typeof map !== 'function')
+      throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'invalidateOn needs a mapping function');
+    const features = this.requireFeatures();
+    return features.log.consume(
+      topic,
+      { from: 'latest', ...options, group: options.group ?? `shoal-invalidate:${topic}` },
+      async (message) => {
+        const targets = await map(message);
+        if (targets === undefined) return;
+        const keys = typeof targets === 'string' ? [targets] : Array.isArray(targets) ? targets : (targets.keys ?? []);
+        const tags = typeof targets === 'object' && !Array.isArray(targets) ? (targets.tags ?? []) : [];
+        await Promise.all([...keys.map((key) => this.delete(key)), ...tags.map((tag) => this.invalidateTag(tag))]);
+      },
+    );
   }
   has(key: string, options?: CallOptions): Promise<boolean> {
     return this.run('has', [key], options) as Promise<boolean>;
@@ -150,7 +276,7 @@ export class ClusterCache implements CacheApi {
   async mget(keys: readonly string[], options?: CallOptions): Promise<unknown[]> {
     return Promise.all(
       keys.map((key) =>
-        this.run('get', [key], options).catch((err: unknown) => {
+        this.get(key, options).catch((err: unknown) => {
           if (isShoalError(err, 'SHOAL_STORE_WRONG_TYPE')) return undefined;
           throw err;
         }),
@@ -248,6 +374,18 @@ export class ClusterCache implements CacheApi {
   }
 
   private async runUntimed(op: CacheOpName, args: unknown[], options?: CallOptions): Promise<unknown> {
+    const near = this.features?.near?.cache;
+    if (near === undefined || !CACHE_OPS[op].write) return this.runRouted(op, args, options);
+    // dropped before and after: a near read that raced with this write keeps nothing older than it
+    near.invalidate(args[0] as string);
+    try {
+      return await this.runRouted(op, args, options);
+    } finally {
+      near.invalidate(args[0] as string);
+    }
+  }
+
+  private async runRouted(op: CacheOpName, args: unknown[], options?: CallOptions): Promise<unknown> {
     if (this.closed) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node has been closed');
     const key = args[0];
     validateKey(key, this.options.maxKeyBytes);
@@ -261,12 +399,18 @@ export class ClusterCache implements CacheApi {
       );
     }
     const consistency = options?.consistency ?? null;
+    return this.routed(key as string, op, (timeoutMs) => this.attempt(op, args, consistency, timeoutMs, 0));
+  }
+
+  /** Runs `attempt` (one try at the key's primary), retrying retryable failures until the call's timeout. */
+  private async routed<T>(key: string, op: string, attempt: (timeoutMs: number) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.options.requestTimeoutMs;
     let backoff = 10;
     let lastError: unknown;
     for (;;) {
+      if (this.closed) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node has been closed');
       try {
-        return await this.attempt(op, args, consistency, deadline - Date.now(), 0);
+        return await attempt(deadline - Date.now());
       } catch (err) {
         if (!isShoalError(err) || !RETRYABLE.has(err.code)) throw err;
         lastError = err;
@@ -276,7 +420,7 @@ export class ClusterCache implements CacheApi {
         throw new ShoalError(
           'SHOAL_REQUEST_TIMEOUT',
           `${op} ${JSON.stringify(key)} did not complete within ${this.options.requestTimeoutMs} ms: ${(lastError as Error).message}`,
-          { op, key: key as string, lastCode: (lastError as ShoalError).code },
+          { op, key, lastCode: (lastError as ShoalError).code },
           { cause: lastError },
         );
       }
@@ -309,6 +453,106 @@ export class ClusterCache implements CacheApi {
     }
     const body: CacheOpBody = [op, args, consistency, this.view.tableVersion, hops];
     return this.transport.request(address, MessageKind.CacheOp, body, Math.max(1, timeoutMs));
+  }
+
+  /** The primary of `key`'s partition: this node (undefined) or its address. */
+  private primaryAddress(key: string): { partition: number; address: string | undefined } {
+    const partition = this.view.partitionOf(key);
+    const primary = this.view.ownersOf(partition)[0];
+    if (primary === undefined)
+      throw new ShoalError('SHOAL_CLUSTER_NOT_OWNER', 'no owner known for the partition', { partition });
+    if (primary === this.view.selfId) return { partition, address: undefined };
+    const address = this.view.addressOf(primary);
+    if (address === undefined) {
+      throw new ShoalError(
+        'SHOAL_TRANSPORT_UNAVAILABLE',
+        `primary ${primary} of partition ${partition} has no address`,
+        {
+          partition,
+        },
+      );
+    }
+    return { partition, address };
+  }
+
+  private loadAtPrimary(key: string, leaseMs: number, waitMs: number): Promise<LoadReply> {
+    const { address } = this.primaryAddress(key);
+    const loads = this.requireFeatures().loads;
+    if (address === undefined) return loads.load([key, leaseMs, waitMs]);
+    return this.transport.request(
+      address,
+      MessageKind.Load,
+      [key, leaseMs, waitMs],
+      waitMs + this.options.requestTimeoutMs,
+    ) as Promise<LoadReply>;
+  }
+
+  private async doneAtPrimary(
+    key: string,
+    token: number,
+    outcome: 'value' | 'none' | 'error',
+    payload: unknown,
+    options: ResolvedGetOrSetOptions,
+  ): Promise<void> {
+    const { address } = this.primaryAddress(key);
+    const body = [
+      key,
+      token,
+      outcome,
+      outcome === 'value' ? payload : outcome === 'error' ? payload : null,
+      options.ttlMs,
+      options.graceMs,
+      options.tags,
+    ];
+    if (address === undefined) await this.requireFeatures().loads.done(body);
+    else await this.transport.request(address, MessageKind.LoadDone, body, this.options.requestTimeoutMs);
+  }
+
+  /**
+   * A read through the near cache: reserve, read at the primary with the
+   * stream position, keep the reply only if the reservation and the epoch
+   * still hold. Anything unusual falls back to the plain routed read.
+   */
+  private async nearGet(key: string, near: NonNullable<CacheFeatures['near']>): Promise<unknown> {
+    const features = this.features as CacheFeatures;
+    validateKey(key, this.options.maxKeyBytes);
+    const { partition, address } = this.primaryAddress(key);
+    if (address === undefined || !near.subscriber.isSubscribed(address)) {
+      const stored = await this.run('get', [key]);
+      return readableValue(stored, features.tags.registry, features.now());
+    }
+    const token = near.cache.reserve(key, partition);
+    let reply: NearReadReply;
+    try {
+      reply = (await this.transport.request(
+        address,
+        MessageKind.NearRead,
+        [key],
+        this.options.requestTimeoutMs,
+      )) as NearReadReply;
+    } catch (err) {
+      near.cache.release(key, token);
+      if (isShoalError(err) && (RETRYABLE.has(err.code) || err.code === 'SHOAL_STORE_WRONG_TYPE')) {
+        const stored = await this.run('get', [key]);
+        return readableValue(stored, features.tags.registry, features.now());
+      }
+      throw err;
+    }
+    const [stored, expiresAt, epoch, seq, hot] = reply;
+    const value = stored === null ? undefined : stored;
+    if ((!near.hotOnly || hot) && near.subscriber.accept(partition, address, epoch, seq)) {
+      near.cache.complete(key, token, value, partition, expiresAt);
+    } else {
+      near.cache.release(key, token);
+    }
+    return readableValue(value, features.tags.registry, features.now());
+  }
+
+  private requireFeatures(): CacheFeatures {
+    if (this.features === undefined) {
+      throw new ShoalError('SHOAL_NODE_CLOSED', 'read-through and tags need a started node');
+    }
+    return this.features;
   }
 
   /** A CacheOp from another node: run it if this node is the primary, else forward (bounded hops). */

@@ -40,6 +40,8 @@ export interface PartitionPage {
 /** The store a replica keeps: entries + tombstones, with LWW application. */
 export class ReplicaStore {
   private readonly tombstones = new Map<string, Tombstone>(); // insertion (= deletion time) ordered
+  /** Told about every key whose record changed here (local write or applied copy): the invalidation stream. */
+  onChange: ((key: string) => void) | undefined;
 
   constructor(
     readonly cache: LocalCache,
@@ -71,10 +73,12 @@ export class ReplicaStore {
       this.cache.observeVersion(record.version);
       this.cache.delete(key);
       this.setTombstone(key, { version: record.version, origin: record.origin, deletedAt: this.clock.now() });
+      this.onChange?.(key);
       return true;
     }
     const applied = this.cache.applyEntry(key, record);
     if (applied && tomb !== undefined) this.tombstones.delete(key);
+    if (applied) this.onChange?.(key);
     return applied;
   }
 
@@ -86,9 +90,11 @@ export class ReplicaStore {
     const entry = this.cache.entry(key);
     if (entry !== undefined) {
       this.tombstones.delete(key);
+      this.onChange?.(key);
       return entry;
     }
     if (!existedBefore) return undefined;
+    this.onChange?.(key);
     const tomb: Tombstone = {
       version: this.cache.nextVersion(),
       origin: this.cache.options.nodeId,
