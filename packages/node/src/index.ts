@@ -4,9 +4,13 @@
 
 export type { ErrorCode } from '@shoal/protocol';
 export { ERROR_CODES, isShoalError, parseBytes, parseDuration, ShoalError } from '@shoal/protocol';
-export type { CallOptions } from './cluster/cluster-cache.js';
+export type { InvalidationStats } from './cache-features.js';
+export type { CallOptions, InvalidationTargets, TaggedSetOptions } from './cluster/cluster-cache.js';
 export { ClusterCache } from './cluster/cluster-cache.js';
 export type { EvictionPolicy, EvictionPolicyName } from './eviction/eviction-policy.js';
+export type { InvalidationEvent, NearReadReply, StreamPosition } from './invalidation/invalidation-source.js';
+export type { NearCacheOptions, NearCacheStats } from './invalidation/near-cache.js';
+export { NearCache } from './invalidation/near-cache.js';
 export type { ConsumedMessage, ConsumeOptions, ConsumerEventMap } from './log/consumer.js';
 export { Consumer } from './log/consumer.js';
 export type {
@@ -78,6 +82,9 @@ export { VirtualScheduler } from './membership/virtual-time.js';
 export type { MemberInfo, NodeEventMap, PartitionTableInfo } from './node.js';
 export { createNode, ShoalNode } from './node.js';
 export type { NodeOptions, ResolvedNodeOptions } from './node-options.js';
+export type { Freshness } from './readthrough/freshness.js';
+export { freshnessOf, readableValue } from './readthrough/freshness.js';
+export type { GetOrSetOptions, Loader } from './readthrough/get-or-set.js';
 export type { Consistency } from './replication/cache-ops.js';
 export {
   type ComputeOwnersInput,
@@ -118,6 +125,8 @@ export type {
   RemovalReason,
   ResolvedLocalCacheOptions,
 } from './store/local-cache-options.js';
+export { TagRegistry } from './tags/tag-registry.js';
+export type { TagMarkResult } from './tags/tag-service.js';
 export type { SnapshotHeader, SnapshotRecord, SnapshotScope } from './warmup/snapshot-format.js';
 export { SNAPSHOT_FORMAT_VERSION } from './warmup/snapshot-format.js';
 export type { ExportSnapshotOptions, SnapshotExportResult, SnapshotLoadResult } from './warmup/snapshots.js';
