@@ -1,0 +1,173 @@
+/**
+ * The load generator of the `client` scenario, run by runTask in its own
+ * child process, one contender per process: @shoal/client against a Shoal
+ * node, or ioredis (plain, or with enableAutoPipelining) against Redis. Each
+ * run measures, on the same prefilled keys and value size: sequential get
+ * latency, get throughput with a fixed number of calls in flight, and get
+ * throughput in batches (all of a batch issued at once; ioredis plain uses
+ * an explicit pipeline). Every phase is bounded by a count and a deadline.
+ */
+import { connect } from '@shoal/client';
+import { Redis } from 'ioredis';
+
+/** Which client drives the load. */
+export type ClientContender = 'shoal' | 'ioredis' | 'ioredis-auto';
+
+export interface ClientLoadInput {
+  readonly contender: ClientContender;
+  /** Shoal: ws URL of the node; Redis: port. */
+  readonly target: string | number;
+  readonly keys: number;
+  readonly valueBytes: number;
+  readonly sequentialGets: number;
+  readonly sequentialMaxMs: number;
+  readonly inFlight: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly batch: number;
+}
+
+export interface ClientLoadResult {
+  readonly sequentialP50Us: number;
+  readonly sequentialP99Us: number;
+  readonly sequentialGets: number;
+  /** Gets per second with `inFlight` calls outstanding. */
+  readonly inFlightOpsPerSec: number;
+  /** Gets per second in batches of `batch`. */
+  readonly batchOpsPerSec: number;
+  readonly errors: number;
+  readonly firstError: string | null;
+}
+
+interface Driver {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string): Promise<unknown>;
+  /** `keys.length` gets issued together. */
+  getBatch(keys: readonly string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+async function driver(input: ClientLoadInput): Promise<Driver> {
+  if (input.contender === 'shoal') {
+    const shoal = await connect<string>({ nodes: [input.target as string], timeout: 10_000 });
+    return {
+      get: (key) => shoal.cache.get(key),
+      set: (key, value) => shoal.cache.set(key, value),
+      // the client pipelines one tick's calls by itself: a batch is just the calls issued together
+      getBatch: (keys) => Promise.all(keys.map((k) => shoal.cache.get(k))),
+      close: () => shoal.close(),
+    };
+  }
+  const redis = new Redis({
+    host: '127.0.0.1',
+    port: input.target as number,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableAutoPipelining: input.contender === 'ioredis-auto',
+  });
+  await redis.connect();
+  return {
+    get: (key) => redis.get(key),
+    set: (key, value) => redis.set(key, value),
+    getBatch: (keys) => {
+      if (input.contender === 'ioredis-auto') return Promise.all(keys.map((k) => redis.get(k)));
+      const pipeline = redis.pipeline();
+      for (const k of keys) pipeline.get(k);
+      return pipeline.exec();
+    },
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+}
+
+const keyOf = (i: number) => `key:${i}`;
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** One measured run of one contender. */
+export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResult> {
+  const d = await driver(input);
+  let errors = 0;
+  let firstError: string | null = null;
+  const fail = (err: unknown) => {
+    errors++;
+    firstError ??= String((err as Error)?.message ?? err);
+  };
+  try {
+    const value = 'v'.repeat(input.valueBytes);
+    for (let i = 0; i < input.keys; i += 100) {
+      await Promise.all(Array.from({ length: Math.min(100, input.keys - i) }, (_, j) => d.set(keyOf(i + j), value)));
+    }
+
+    // sequential: one get at a time
+    const latencies = new Float64Array(input.sequentialGets);
+    let n = 0;
+    const seqDeadline = Date.now() + input.sequentialMaxMs;
+    for (; n < input.sequentialGets && Date.now() < seqDeadline; n++) {
+      const started = process.hrtime.bigint();
+      await d.get(keyOf(n % input.keys)).catch(fail);
+      latencies[n] = Number(process.hrtime.bigint() - started) / 1000;
+    }
+    const seq = latencies.subarray(0, n).sort();
+
+    // closed loop with `inFlight` calls outstanding: warm-up, then the timed window
+    const inFlightOpsPerSec = await window(input, async (counting, stop) => {
+      let done = 0;
+      const loop = async (w: number) => {
+        for (let i = w; !stop(); i += input.inFlight) {
+          await d.get(keyOf(i % input.keys)).catch(fail);
+          if (counting()) done++;
+        }
+      };
+      await Promise.all(Array.from({ length: input.inFlight }, (_, w) => loop(w)));
+      return done;
+    });
+
+    // batches: `batch` gets issued together, the next batch once all answered
+    const batchOpsPerSec = await window(input, async (counting, stop) => {
+      let done = 0;
+      for (let i = 0; !stop(); i += input.batch) {
+        const keys = Array.from({ length: input.batch }, (_, j) => keyOf((i + j) % input.keys));
+        await d.getBatch(keys).catch(fail);
+        if (counting()) done += input.batch;
+      }
+      return done;
+    });
+
+    return {
+      sequentialP50Us: percentile(seq, 50),
+      sequentialP99Us: percentile(seq, 99),
+      sequentialGets: n,
+      inFlightOpsPerSec,
+      batchOpsPerSec,
+      errors,
+      firstError,
+    };
+  } finally {
+    await d.close();
+  }
+}
+
+/**
+ * Runs `body` through a warm-up and a timed window; `counting()` says whether
+ * a completion falls in the window, `stop()` ends the loops. Returns ops/s.
+ */
+async function window(
+  input: ClientLoadInput,
+  body: (counting: () => boolean, stop: () => boolean) => Promise<number>,
+): Promise<number> {
+  const start = performance.now() + input.warmupMs;
+  const end = start + input.durationMs;
+  const done = await body(
+    () => {
+      const now = performance.now();
+      return now >= start && now < end;
+    },
+    () => performance.now() >= end,
+  );
+  return (done / input.durationMs) * 1000;
+}

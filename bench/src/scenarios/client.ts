@@ -1,0 +1,256 @@
+/**
+ * Scenario `client`: @shoal/client against one Shoal node (the `shoal`
+ * binary, a child process) beside ioredis against Redis (Debian's
+ * redis-server, started and stopped by the bench), same machine, same keys,
+ * value size and concurrency. Every run puts each contender's load generator
+ * in a fresh child process: sequential get p50/p99, gets with 64 calls in
+ * flight (ioredis plain and with enableAutoPipelining), gets in batches of
+ * 100. Medians across runs. The near-cache Zipf comparison of the issue is
+ * not here: the client has no near cache yet.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { type Comparison, compare } from '../lib/compare.js';
+import { type RedisServer, redisBinary, startRedisServer } from '../lib/redis-anchor.js';
+import { summarize } from '../lib/stats.js';
+import type { TableSpec } from '../report/table.js';
+import { runTask } from '../runner/child-runner.js';
+import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario.js';
+import type { ClientContender, ClientLoadInput, ClientLoadResult } from './client-load-task.js';
+
+interface ClientParams {
+  readonly keys: number;
+  readonly valueBytes: number;
+  readonly sequentialGets: number;
+  readonly sequentialMaxMs: number;
+  readonly inFlight: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly batch: number;
+}
+
+const FULL: ClientParams = {
+  keys: 10_000,
+  valueBytes: 100,
+  sequentialGets: 20_000,
+  sequentialMaxMs: 20_000,
+  inFlight: 64,
+  warmupMs: 1000,
+  durationMs: 4000,
+  batch: 100,
+};
+
+const QUICK: ClientParams = {
+  keys: 1000,
+  valueBytes: 100,
+  sequentialGets: 1000,
+  sequentialMaxMs: 3000,
+  inFlight: 64,
+  warmupMs: 200,
+  durationMs: 500,
+  batch: 100,
+};
+
+const TASK = new URL('./client-load-task.js', import.meta.url);
+const SHOAL_BIN = new URL('../../../../packages/node/dist/src/cli/main.js', import.meta.url).pathname;
+
+/** One Shoal node as a child process of the `shoal` binary; resolves on its ready line. */
+async function startShoalNode(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [SHOAL_BIN, 'start', '--port', '0', '--node-id', 'bench-client', '--log-level', 'error', '--replicas', '1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000);
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await gone;
+  };
+  try {
+    const address = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`shoal node not ready in 20 s: ${stderr}`)), 20_000);
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+        if (!line.startsWith('ready ')) return;
+        clearTimeout(timer);
+        resolve((JSON.parse(line.slice(6)) as { address: string }).address);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`shoal node exited with ${code}: ${stderr}`));
+      });
+    });
+    return { url: `ws://${address}`, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function measure(p: ClientParams, contender: ClientContender, target: string | number): Promise<ClientLoadResult> {
+  const input: ClientLoadInput = { contender, target, ...p };
+  const budget = p.sequentialMaxMs + 2 * (p.warmupMs + p.durationMs) + 60_000;
+  return runTask<ClientLoadInput, ClientLoadResult>({
+    module: TASK,
+    exportName: 'clientLoad',
+    input,
+    timeoutMs: budget,
+  });
+}
+
+type Runs = Record<ClientContender, ClientLoadResult[]>;
+
+async function runAll(ctx: ScenarioContext, p: ClientParams, redisBin: string | null) {
+  const runs: Runs = { shoal: [], ioredis: [], 'ioredis-auto': [] };
+  let redis: RedisServer | null = null;
+  let redisError: string | null = null;
+  const node = await ctx.progress.step('shoal node start', () => startShoalNode());
+  try {
+    if (redisBin !== null) {
+      try {
+        redis = await ctx.progress.step('redis-server start', () => startRedisServer(redisBin));
+      } catch (err) {
+        redisError = `client anchor skipped: ${(err as Error).message}`;
+      }
+    }
+    const contenders: ClientContender[] = redis === null ? ['shoal'] : ['shoal', 'ioredis', 'ioredis-auto'];
+    for (let run = 0; run < ctx.runs; run++) {
+      // rotate who goes first, so no contender always meets the same machine state
+      const order = contenders.map((_, i) => contenders[(i + run) % contenders.length] as ClientContender);
+      for (const c of order) {
+        const target = c === 'shoal' ? node.url : (redis as RedisServer).port;
+        runs[c].push(await ctx.progress.step(`${c} run ${run + 1}/${ctx.runs}`, () => measure(p, c, target)));
+      }
+    }
+  } finally {
+    await redis?.stop();
+    await node.stop();
+  }
+  return { runs, redisVersion: redis?.version ?? null, redisError };
+}
+
+const pick = (results: readonly ClientLoadResult[], f: (r: ClientLoadResult) => number) => summarize(results.map(f));
+
+function comparisons(runs: Runs): Comparison[] {
+  if (runs.ioredis.length === 0) return [];
+  const out: Comparison[] = [];
+  const base = { subject: '@shoal/client→shoal' };
+  out.push(
+    compare({
+      ...base,
+      group: 'client',
+      metric: 'sequential get p50',
+      unit: 'ms',
+      anchor: 'ioredis→redis',
+      subjectValue: pick(runs.shoal, (r) => r.sequentialP50Us / 1000),
+      anchorValue: pick(runs.ioredis, (r) => r.sequentialP50Us / 1000),
+    }),
+    compare({
+      ...base,
+      group: 'client',
+      metric: 'sequential get p99',
+      unit: 'ms',
+      anchor: 'ioredis→redis',
+      subjectValue: pick(runs.shoal, (r) => r.sequentialP99Us / 1000),
+      anchorValue: pick(runs.ioredis, (r) => r.sequentialP99Us / 1000),
+      target: { on: 'ratio', op: '<=', value: 1 },
+    }),
+    compare({
+      ...base,
+      group: 'client',
+      metric: 'get, 64 in flight',
+      unit: 'ops/s',
+      anchor: 'ioredis→redis',
+      subjectValue: pick(runs.shoal, (r) => r.inFlightOpsPerSec),
+      anchorValue: pick(runs.ioredis, (r) => r.inFlightOpsPerSec),
+      target: { on: 'ratio', op: '>=', value: 1.5 },
+    }),
+    compare({
+      ...base,
+      group: 'client',
+      metric: 'get, 64 in flight',
+      unit: 'ops/s',
+      anchor: 'ioredis auto-pipelined→redis',
+      subjectValue: pick(runs.shoal, (r) => r.inFlightOpsPerSec),
+      anchorValue: pick(runs['ioredis-auto'], (r) => r.inFlightOpsPerSec),
+      target: { on: 'ratio', op: '>=', value: 1.2 },
+    }),
+    compare({
+      ...base,
+      group: 'client',
+      metric: 'get, batches of 100',
+      unit: 'ops/s',
+      anchor: 'ioredis pipeline→redis',
+      subjectValue: pick(runs.shoal, (r) => r.batchOpsPerSec),
+      anchorValue: pick(runs.ioredis, (r) => r.batchOpsPerSec),
+    }),
+  );
+  return out;
+}
+
+function table(runs: Runs): TableSpec {
+  const row = (name: string, results: readonly ClientLoadResult[]) => {
+    const m = (f: (r: ClientLoadResult) => number) => pick(results, f).median;
+    return [
+      name,
+      String(results.length),
+      (m((r) => r.sequentialP50Us) / 1000).toFixed(3),
+      (m((r) => r.sequentialP99Us) / 1000).toFixed(3),
+      Math.round(m((r) => r.inFlightOpsPerSec)).toLocaleString('en-US'),
+      Math.round(m((r) => r.batchOpsPerSec)).toLocaleString('en-US'),
+      String(results.reduce((s, r) => s + r.errors, 0)),
+    ];
+  };
+  const rows = [row('@shoal/client → shoal node', runs.shoal)];
+  if (runs.ioredis.length > 0) rows.push(row('ioredis → redis', runs.ioredis));
+  if (runs['ioredis-auto'].length > 0) rows.push(row('ioredis auto-pipelined → redis', runs['ioredis-auto']));
+  return {
+    title: 'client: medians across runs (each run a fresh load-generator process)',
+    columns: [
+      { header: 'client' },
+      { header: 'runs', align: 'right' },
+      { header: 'seq get p50 ms', align: 'right' },
+      { header: 'seq get p99 ms', align: 'right' },
+      { header: '64 in flight ops/s', align: 'right' },
+      { header: 'batch 100 ops/s', align: 'right' },
+      { header: 'errors', align: 'right' },
+    ],
+    rows,
+  };
+}
+
+export const client: Scenario = {
+  name: 'client',
+  description:
+    '@shoal/client vs ioredis→Redis on one machine: sequential get p50/p99, gets at 64 in flight (vs ioredis plain and auto-pipelined), gets in batches of 100.',
+  async run(ctx: ScenarioContext): Promise<ScenarioResult> {
+    const p = ctx.quick ? QUICK : FULL;
+    const anchor = redisBinary(ctx, 'client anchor');
+    const redisBin = 'bin' in anchor ? anchor.bin : null;
+    ctx.progress.start(1 + (redisBin === null ? ctx.runs : 1 + 3 * ctx.runs));
+    const data = await runAll(ctx, p, redisBin);
+    const notes: string[] = [];
+    if ('skipped' in anchor) notes.push(anchor.skipped);
+    if (data.redisError !== null) notes.push(data.redisError);
+    for (const [name, results] of Object.entries(data.runs)) {
+      const failed = results.find((r) => r.errors > 0);
+      if (failed !== undefined) notes.push(`${name}: ${failed.errors} failed calls in a run (${failed.firstError})`);
+    }
+    notes.push(
+      'the Shoal side is one node with replicas 1 (Redis is one server); the load generator, the node and redis-server share the machine',
+    );
+    notes.push('near cache on a Zipf read mix: not measured, the client has no near cache yet');
+    return {
+      params: { runs: ctx.runs, quick: ctx.quick, redisVersion: data.redisVersion, ...p },
+      comparisons: comparisons(data.runs),
+      tables: [table(data.runs)],
+      charts: [],
+      notes,
+      data,
+    };
+  },
+};
