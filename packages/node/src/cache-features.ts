@@ -4,10 +4,11 @@
  * hot-key copies, tag marks, and getOrSet's single flight. One object so the
  * node has one thing to start, tell about table changes and close.
  */
+
+import { NearCache, type NearCacheStats } from '@shoal/protocol';
 import type { CacheFeatures, ClusterCache } from './cluster/cluster-cache.js';
 import { InvalidationSource } from './invalidation/invalidation-source.js';
 import { InvalidationSubscriber } from './invalidation/invalidation-subscriber.js';
-import { NearCache, type NearCacheStats } from './invalidation/near-cache.js';
 import type { MessageLog } from './log/message-log.js';
 import type { ResolvedNodeOptions } from './node-options.js';
 import { LoadCoordinator } from './readthrough/load-coordinator.js';
@@ -53,7 +54,7 @@ export class NodeCacheFeatures {
   private readonly loads: LoadCoordinator;
   private readonly mode: 'near' | 'hot-keys' | undefined;
 
-  constructor(private readonly deps: CacheFeatureDeps) {
+  constructor(deps: CacheFeatureDeps) {
     const { options, view, store, transport } = deps;
     const now = () => options.clock.now();
     this.source = new InvalidationSource(view, store, transport, {

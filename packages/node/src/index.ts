@@ -2,15 +2,21 @@
  * @shoal/node: the embeddable Shoal node. Explicit named exports only.
  */
 
-export type { ErrorCode } from '@shoal/protocol';
-export { ERROR_CODES, isShoalError, parseBytes, parseDuration, ShoalError } from '@shoal/protocol';
+export type { ErrorCode, NearCacheOptions, NearCacheStats } from '@shoal/protocol';
+export {
+  ERROR_CODES,
+  isShoalError,
+  NearCache,
+  parseBytes,
+  parseDuration,
+  ShoalError,
+  StreamTracker,
+} from '@shoal/protocol';
 export type { InvalidationStats } from './cache-features.js';
 export type { CallOptions, InvalidationTargets, TaggedSetOptions } from './cluster/cluster-cache.js';
 export { ClusterCache } from './cluster/cluster-cache.js';
 export type { EvictionPolicy, EvictionPolicyName } from './eviction/eviction-policy.js';
 export type { InvalidationEvent, NearReadReply, StreamPosition } from './invalidation/invalidation-source.js';
-export type { NearCacheOptions, NearCacheStats } from './invalidation/near-cache.js';
-export { NearCache } from './invalidation/near-cache.js';
 export type { ConsumedMessage, ConsumeOptions, ConsumerEventMap } from './log/consumer.js';
 export { Consumer } from './log/consumer.js';
 export type {

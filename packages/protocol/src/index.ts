@@ -22,6 +22,11 @@ export type {
 export type { ErrorCode, ErrorSpec } from './errors.js';
 export { ERROR_CODES, errorFromWire, isShoalError, ShoalError } from './errors.js';
 export { MANAGED_VALUE_EXTENSION, ManagedValue } from './managed-value.js';
+export type { NearCacheOptions, NearCacheStats } from './near/near-cache.js';
+export { NearCache } from './near/near-cache.js';
+export { StreamTracker } from './near/stream-tracker.js';
+export type { InvalidationEvent, NearReadReply, StreamPosition, SubscribeReply } from './near/stream-types.js';
+export { isInvalidationEvent } from './near/stream-types.js';
 export { hashKeyForPartition, partitionOf, xxhash32Bytes } from './partition.js';
 export { formatBytes, parseBytes, parseDuration } from './units.js';
 export type { WireMessage } from './wire.js';

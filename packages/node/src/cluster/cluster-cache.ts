@@ -6,10 +6,11 @@
  * (owner moved, node unreachable, not enough replicas yet) is retried against
  * the newest table until the call's timeout, then reported as a typed error.
  */
+
+import type { NearCache } from '@shoal/protocol';
 import { type CacheApi, isShoalError, ManagedValue, MessageKind, ShoalError } from '@shoal/protocol';
 import type { NearReadReply } from '../invalidation/invalidation-source.js';
 import type { InvalidationSubscriber } from '../invalidation/invalidation-subscriber.js';
-import type { NearCache } from '../invalidation/near-cache.js';
 import type { ConsumedMessage, ConsumeOptions, Consumer } from '../log/consumer.js';
 import type { MessageLog } from '../log/message-log.js';
 import { freshnessOf, readableValue, unwrap } from '../readthrough/freshness.js';

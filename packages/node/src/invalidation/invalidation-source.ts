@@ -14,7 +14,14 @@
  * flags keys read far more often than others (hot keys) so that nodes
  * without a near cache may still keep a short-lived copy of them.
  */
-import { MessageKind, ShoalError } from '@shoal/protocol';
+import {
+  type InvalidationEvent,
+  MessageKind,
+  type NearReadReply,
+  ShoalError,
+  type StreamPosition,
+  type SubscribeReply,
+} from '@shoal/protocol';
 import { FrequencySketch, spreadHash } from '../eviction/frequency-sketch.js';
 import { hashKey } from '../eviction/key-hash.js';
 import type { ClusterView } from '../replication/cluster-view.js';
@@ -22,14 +29,7 @@ import type { ReplicaStore } from '../replication/replica-store.js';
 import type { PeerConnection } from '../transport/peer-connection.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 
-/** One invalidation: [partition, epoch, seq, key, version]. */
-export type InvalidationEvent = [partition: number, epoch: number, seq: number, key: string, version: number];
-/** A partition's position in the stream: [partition, epoch, seq]. */
-export type StreamPosition = [partition: number, epoch: number, seq: number];
-/** Reply to a subscription: [incarnation, wasSubscribed, positions]. */
-export type SubscribeReply = [incarnation: number, wasSubscribed: boolean, positions: StreamPosition[]];
-/** Reply to a near read: [stored value, expiresAt (0 none), epoch, seq, hot]. */
-export type NearReadReply = [stored: unknown, expiresAt: number, epoch: number, seq: number, hot: boolean];
+export type { InvalidationEvent, NearReadReply, StreamPosition, SubscribeReply } from '@shoal/protocol';
 
 interface PartitionStream {
   epoch: number;
