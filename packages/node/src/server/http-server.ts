@@ -16,6 +16,7 @@ import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { type KeyValueApi, keysRoutes } from './keys-routes.js';
 import { nodeRoutes } from './node-routes.js';
 import type { Readiness } from './readiness.js';
+import { type StructuresApi, structuresRoutes } from './structures-routes.js';
 import { topicsRoutes } from './topics-routes.js';
 
 /** What the HTTP server serves and how. */
@@ -37,6 +38,8 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** Reported by /health and /v1/node. */
   version: string;
+  /** Counters, hashes and lists (absent: the node's cache when `node` is given, else no such routes). */
+  structures?: () => StructuresApi;
   /** Body of /ready (absent: no such route). */
   ready?: () => Readiness;
   /** The node, for /v1/node, /v1/dashboard and the admin routes (absent: no such routes). */
@@ -163,6 +166,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   if (node !== undefined) await app.register(nodeRoutes, { node });
   await app.register(dashboardRoutes);
   await app.register(keysRoutes, { prefix: '/v1/keys', cache: options.cache, maxKeyBytes: options.maxKeyBytes });
+  const structures = options.structures ?? (node === undefined ? undefined : () => node().cache);
+  if (structures !== undefined) {
+    await app.register(structuresRoutes, { cache: structures, maxKeyBytes: options.maxKeyBytes });
+  }
   const metrics = options.metrics;
   if (metrics !== undefined) {
     app.get('/metrics', { schema: { summary: 'Prometheus metrics of this node' } }, async (_request, reply) => {
