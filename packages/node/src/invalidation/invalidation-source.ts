@@ -53,6 +53,9 @@ export class InvalidationSource {
   private readonly streams = new Map<number, PartitionStream>();
   private readonly subscribers = new Map<string, number>(); // address -> lease deadline (wall ms)
   private readonly pending = new Map<string, InvalidationEvent[]>();
+  /** In-process listeners (client connections of the client endpoint), fed the same batches. */
+  private readonly sinks = new Set<(events: InvalidationEvent[]) => void>();
+  private sinkBatch: InvalidationEvent[] = [];
   private flushScheduled = false;
   private readonly reads = new FrequencySketch(4096);
   private eventsSent = 0;
@@ -73,9 +76,10 @@ export class InvalidationSource {
     if (this.view.ownersOf(partition)[0] !== this.view.selfId) return;
     const stream = this.streamOf(partition);
     stream.seq++;
-    if (this.subscribers.size === 0) return;
+    if (this.subscribers.size === 0 && this.sinks.size === 0) return;
     const version = this.store.cache.versionOf(key)?.version ?? 0;
     const event: InvalidationEvent = [partition, stream.epoch, stream.seq, key, version];
+    if (this.sinks.size > 0) this.sinkBatch.push(event);
     const now = this.options.now();
     for (const [address, deadline] of this.subscribers) {
       if (deadline < now) {
@@ -116,8 +120,28 @@ export class InvalidationSource {
     return stream;
   }
 
+  /**
+   * Feeds this node's events to `sink` (a client connection) until the
+   * returned `close`; `positions` is the subscription reply to send it first.
+   */
+  addSink(sink: (events: InvalidationEvent[]) => void): { positions: SubscribeReply; close: () => void } {
+    this.sinks.add(sink);
+    return { positions: this.subscribeReply(true), close: () => this.sinks.delete(sink) };
+  }
+
+  /** A near read answered here (the client endpoint calls it for its clients). */
+  read(key: string): NearReadReply {
+    return this.nearRead([key]);
+  }
+
   private flush(): void {
     this.flushScheduled = false;
+    if (this.sinkBatch.length > 0) {
+      const batch = this.sinkBatch;
+      this.sinkBatch = [];
+      this.eventsSent += batch.length * this.sinks.size;
+      for (const sink of this.sinks) sink(batch);
+    }
     for (const [address, events] of this.pending) {
       this.eventsSent += events.length;
       this.transport.send(address, MessageKind.Invalidate, [this.incarnation, events]);
@@ -132,6 +156,10 @@ export class InvalidationSource {
     const address = from.remoteAddress;
     const wasSubscribed = (this.subscribers.get(address) ?? 0) >= this.options.now();
     this.subscribers.set(address, this.options.now() + Math.min(body[0] as number, 600_000));
+    return this.subscribeReply(wasSubscribed);
+  }
+
+  private subscribeReply(wasSubscribed: boolean): SubscribeReply {
     const positions: StreamPosition[] = [];
     const count = this.options.partitionCount;
     for (let partition = 0; partition < count; partition++) {
