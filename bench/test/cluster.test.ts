@@ -205,8 +205,8 @@ t.test('cluster throughput section compares with Redis only when it ran', async 
 
 t.test('cluster gossip section checks growth against ln(N+1) from the smallest size', async (t) => {
   const rows = [
-    { nodes: 3, messagesPerNodePerSec: 2, bytesPerNodePerSec: 60 },
-    { nodes: 100, messagesPerNodePerSec: 2, bytesPerNodePerSec: 300 },
+    { nodes: 3, messagesPerNodePerSec: 2, bytesPerNodePerSec: 60, periodMs: 300_000 },
+    { nodes: 100, messagesPerNodePerSec: 2, bytesPerNodePerSec: 300, periodMs: 300_000 },
   ];
   const s = gossipSection(rows, null);
   const bytes = s.comparisons.find((c) => c.unit === 'B/s');

@@ -60,7 +60,7 @@ function gossipTable(sim: readonly GossipCostRow[], real: GossipTraffic | null):
     base === undefined ? 'n/a' : formatRatio(r[key] / logBound(base.nodes, base[key], r.nodes));
   const rows = sim.map((r) => [
     String(r.nodes),
-    'simulated',
+    `simulated ${(r.periodMs / 1000).toFixed(0)} s`,
     formatValue('msg/s', r.messagesPerNodePerSec),
     formatValue('B/s', r.bytesPerNodePerSec),
     growth(r, 'messagesPerNodePerSec'),

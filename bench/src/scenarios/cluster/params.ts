@@ -48,7 +48,7 @@ export const FULL: ClusterParams = {
   readyTimeoutMs: 20_000,
   convergeTimeoutMs: 20_000,
   ring: { timeoutMs: 600_000 },
-  gossipSim: { sizes: [3, 10, 50, 100], timeoutMs: 300_000 },
+  gossipSim: { sizes: [3, 10, 50, 100, 300, 1000], timeoutMs: 1_500_000 },
   detection: { minRuns: 8, killDelayMs: [300, 1300], deadlineMs: 20_000 },
   stalls: { durationMs: 60_000, stallMs: 200, everyMs: 1000, jitterMs: 200, graceMs: 2000 },
   throughput: {
