@@ -32,8 +32,13 @@ export interface Hello {
 }
 
 interface Pending {
+  id: number;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
+  /** Date.now() after which the request fails with SHOAL_TRANSPORT_TIMEOUT. */
+  deadline: number;
+  timeoutMs: number;
+  /** Own timer, only for a deadline earlier than one already in the shared expiry queue. */
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -65,6 +70,14 @@ export class NodeConnection {
   private flushScheduled = false;
   private nextId = 1;
   private onWire = 0;
+  /**
+   * Requests in deadline order, swept by one timer: a setTimeout + clearTimeout
+   * per call cost ~0.7 µs, a third of the client's CPU per call. Settled
+   * entries are skipped lazily and compacted away. Non-decreasing by deadline.
+   */
+  private expiry: Pending[] = [];
+  private expiryHead = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private open = false;
   closed = false;
   /** Frames and messages this connection sent (pipelining shows as messages > frames). */
@@ -144,40 +157,109 @@ export class NodeConnection {
    * SHOAL_TRANSPORT_TIMEOUT after `timeoutMs`, SHOAL_CLIENT_ABORTED on `signal`.
    */
   request(kind: number, body: unknown, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) {
-        reject(new ShoalError('SHOAL_TRANSPORT_UNAVAILABLE', `${this.url} is closed`, { url: this.url }));
-        return;
-      }
-      const id = this.nextId++;
-      const pending: Pending = { resolve, reject, timer: undefined, signal, onAbort: undefined, sent: false };
-      pending.timer = setTimeout(() => {
+    return new Promise((resolve, reject) => this.start(kind, body, timeoutMs, signal, resolve, reject));
+  }
+
+  /** `request` with callbacks instead of a promise (the client's hot path wraps one promise around it). */
+  start(
+    kind: number,
+    body: unknown,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    resolve: (value: unknown) => void,
+    reject: (err: Error) => void,
+  ): void {
+    if (this.closed) {
+      reject(new ShoalError('SHOAL_TRANSPORT_UNAVAILABLE', `${this.url} is closed`, { url: this.url }));
+      return;
+    }
+    const id = this.nextId++;
+    const deadline = Date.now() + timeoutMs;
+    const pending: Pending = {
+      id,
+      resolve,
+      reject,
+      deadline,
+      timeoutMs,
+      timer: undefined,
+      signal,
+      onAbort: undefined,
+      sent: false,
+    };
+    this.arm(pending);
+    if (signal !== undefined) {
+      pending.onAbort = () => {
+        if (this.pending.get(id) !== pending) return;
         this.forget(id, pending);
-        reject(new ShoalError('SHOAL_TRANSPORT_TIMEOUT', `no reply from ${this.url} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      if (signal !== undefined) {
-        pending.onAbort = () => {
-          this.forget(id, pending);
-          reject(new ShoalError('SHOAL_CLIENT_ABORTED', undefined, undefined, { cause: signal.reason }));
-        };
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
-      const message: WireMessage = [kind, id, body];
-      if (this.onWire >= this.options.maxInFlight || this.queued.length > 0) {
-        if (this.queued.length >= this.options.maxQueued) {
-          this.forget(id, pending);
-          reject(new ShoalError('SHOAL_TRANSPORT_BACKPRESSURE', `more than ${this.options.maxQueued} calls queued`));
-          return;
-        }
-        this.pending.set(id, pending);
-        this.queued.push({ message, pending });
+        reject(new ShoalError('SHOAL_CLIENT_ABORTED', undefined, undefined, { cause: signal.reason }));
+      };
+      signal.addEventListener('abort', pending.onAbort, { once: true });
+    }
+    const message: WireMessage = [kind, id, body];
+    if (this.onWire >= this.options.maxInFlight || this.queued.length > 0) {
+      if (this.queued.length >= this.options.maxQueued) {
+        this.clear(pending);
+        reject(new ShoalError('SHOAL_TRANSPORT_BACKPRESSURE', `more than ${this.options.maxQueued} calls queued`));
         return;
       }
       this.pending.set(id, pending);
-      pending.sent = true;
-      this.onWire++;
-      this.enqueue(message);
-    });
+      this.queued.push({ message, pending });
+      return;
+    }
+    this.pending.set(id, pending);
+    pending.sent = true;
+    this.onWire++;
+    this.enqueue(message);
+  }
+
+  /** Puts a request under the shared expiry sweep, or under its own timer when its deadline is earlier. */
+  private arm(pending: Pending): void {
+    const last = this.expiry[this.expiry.length - 1];
+    if (last !== undefined && this.expiryHead < this.expiry.length && pending.deadline < last.deadline) {
+      pending.timer = setTimeout(() => this.expire(pending), pending.timeoutMs);
+      return;
+    }
+    if (this.expiry.length - this.expiryHead > 4096 && this.expiry.length - this.expiryHead > 4 * this.pending.size) {
+      this.expiry = this.expiry.slice(this.expiryHead).filter((p) => this.pending.get(p.id) === p);
+      this.expiryHead = 0;
+    }
+    this.expiry.push(pending);
+    if (this.sweepTimer === undefined) this.sweepTimer = setTimeout(() => this.sweep(), pending.timeoutMs);
+  }
+
+  /** Fails every request past its deadline at the head of the queue, then waits for the next deadline. */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    const now = Date.now();
+    while (this.expiryHead < this.expiry.length) {
+      const head = this.expiry[this.expiryHead] as Pending;
+      if (this.pending.get(head.id) !== head) {
+        this.expiryHead++;
+        continue;
+      }
+      if (head.deadline > now) break;
+      this.expiryHead++;
+      this.expire(head);
+    }
+    if (this.expiryHead >= this.expiry.length) {
+      this.expiry = [];
+      this.expiryHead = 0;
+      return;
+    }
+    if (this.expiryHead > 1024) {
+      this.expiry = this.expiry.slice(this.expiryHead);
+      this.expiryHead = 0;
+    }
+    const next = this.expiry[this.expiryHead] as Pending;
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(1, next.deadline - now));
+  }
+
+  private expire(pending: Pending): void {
+    if (this.pending.get(pending.id) !== pending) return;
+    this.forget(pending.id, pending);
+    pending.reject(
+      new ShoalError('SHOAL_TRANSPORT_TIMEOUT', `no reply from ${this.url} within ${pending.timeoutMs} ms`),
+    );
   }
 
   /** Sends a one-way message. */
@@ -207,6 +289,7 @@ export class NodeConnection {
       this.onWire--;
     }
     if (pending.timer !== undefined) clearTimeout(pending.timer);
+    pending.timer = undefined;
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
   }
 
@@ -296,6 +379,10 @@ export class NodeConnection {
     this.closed = true;
     this.outbox = [];
     this.queued = [];
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.expiry = [];
+    this.expiryHead = 0;
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) {

@@ -176,10 +176,12 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     const deadline = Date.now() + timeoutMs;
     const connection = this.pick(key);
     if (connection === undefined) return this.retry(kind, body, key, deadline, timeoutMs, signal, unavailable());
-    // fast path: one attempt without an async frame; the retry loop only on failure
-    return connection
-      .request(kind, body, timeoutMs, signal)
-      .catch((err: unknown) => this.retry(kind, body, key, deadline, timeoutMs, signal, err));
+    // fast path: one promise per call and no async frame; the retry loop only on failure
+    return new Promise((resolve, reject) =>
+      connection.start(kind, body, timeoutMs, signal, resolve, (err) =>
+        this.retry(kind, body, key, deadline, timeoutMs, signal, err).then(resolve, reject),
+      ),
+    );
   }
 
   private async retry(

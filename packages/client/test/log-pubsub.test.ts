@@ -117,6 +117,13 @@ async function proxy(t: Test, target: string) {
     cut: () => {
       for (const s of sockets) s.destroy();
     },
+    /** Stops forwarding without closing anything: requests through it get no reply. */
+    freeze: () => {
+      for (const s of sockets) {
+        s.unpipe();
+        s.pause();
+      }
+    },
   };
 }
 
@@ -151,4 +158,28 @@ t.test('Client consumer survives a dropped connection without losing or repeatin
   // the control connection failed over to the direct connection the client already had to n0
   t.same(client.connectedNodes(), ['n0'], `events: ${events.join(',')}`);
   await consumer.close();
+});
+
+t.test('Client calls on a connection that stopped answering end at their own timeouts', async (t) => {
+  const node = await startNode(t);
+  const link = await proxy(t, node.address);
+  const client = await connect({ nodes: [link.url], timeout: 2000 });
+  t.teardown(() => client.close());
+  await client.log.createTopic('stalled', { partitions: 1 });
+  link.freeze();
+  const started = Date.now();
+  const timed = async (timeout: number) => {
+    const err = await client.log.append('stalled', 1, {}, { timeout }).catch((e: unknown) => e);
+    return { code: (err as { code?: string }).code, ms: Date.now() - started };
+  };
+  // the longer call first: the shorter one cannot wait for the shared sweep and gets its own timer
+  const [long, short, byDefault] = await Promise.all([timed(900), timed(300), timed(2000)]);
+  for (const [name, r, budget] of [
+    ['long', long, 900],
+    ['short', short, 300],
+    ['default', byDefault, 2000],
+  ] as const) {
+    t.equal(r.code, 'SHOAL_REQUEST_TIMEOUT', name);
+    t.ok(r.ms >= budget - 20 && r.ms < budget + 400, `${name} ended after ${r.ms} ms (budget ${budget})`);
+  }
 });
