@@ -58,7 +58,9 @@ interface Started {
 function startChild(bin: string, id: string, seeds: readonly string[], forward: readonly string[]): Promise<Started> {
   const args = [bin, 'start', '--port', '0', '--node-id', id, ...forward];
   if (seeds.length > 0) args.push('--seeds', seeds.join(','));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // own process group: a terminal's Ctrl-C reaches the children once, through us, not twice (a second
+  // signal would make them skip the graceful leave)
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on('line', (line) => {

@@ -142,6 +142,39 @@ t.test('shoal cluster --nodes 3 starts a joined cluster, prints its nodes, and f
   );
 });
 
+t.test(
+  'shoal cluster: Ctrl-C at a terminal (SIGINT to its process group) makes every node leave gracefully',
+  async (t) => {
+    const child = spawn(
+      process.execPath,
+      [bin, 'cluster', '--nodes', '2', '--membership', 'local', '--log-level', 'warn'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        detached: true, // a process group of its own, like a shell job
+      },
+    );
+    t.teardown(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    const ready = await new Promise<{ nodes: { pid: number }[] }>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        if (line.startsWith('ready ')) resolve(JSON.parse(line.slice(6)) as { nodes: { pid: number }[] });
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    t.teardown(() => {
+      for (const n of ready.nodes) if (alive(n.pid)) process.kill(n.pid, 'SIGKILL');
+    });
+    process.kill(-(child.pid as number), 'SIGINT');
+    const [code] = await exited(child);
+    t.equal(code, 0, 'every node exited 0: each got one signal and left gracefully');
+    t.same(
+      ready.nodes.filter((n) => alive(n.pid)),
+      [],
+    );
+  },
+);
+
 t.test('shoal cluster rejects bad options before starting anything', async (t) => {
   const child = spawn(process.execPath, [bin, 'cluster', '--nodes', '40'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
