@@ -125,6 +125,32 @@ t.test('TLS: two nodes form a cluster over wss and replicate a key; a plain-ws n
   );
 });
 
+t.test('TLS: a connection over maxConnectionsPerIp is closed before the handshake', async (t) => {
+  const node = await createNode({ port: 0, membership: 'local', tls, maxConnectionsPerIp: 1 });
+  t.teardown(() => node.shutdown());
+  const port = Number(node.address.split(':')[1]);
+  const { connect } = await import('node:tls');
+  const first = connect({ port, host: '127.0.0.1', ca: pem.cert });
+  t.teardown(() => first.destroy());
+  await once(first, 'secureConnect');
+  const second = connect({ port, host: '127.0.0.1', ca: pem.cert });
+  const outcome = await new Promise<string>((resolve) => {
+    second.once('secureConnect', () => resolve('handshake completed'));
+    second.once('error', (err) => resolve(`refused: ${err.message}`));
+    second.once('close', () => resolve('refused: closed'));
+  });
+  second.destroy();
+  t.match(outcome, /^refused/, 'the second connection from the same address gets no TLS session');
+  first.destroy();
+  await eventually(t, 'the freed slot admits a new https request', async () => {
+    try {
+      return (await httpsGet(`https://${node.address}/health`, pem.cert)).status === 200;
+    } catch {
+      return false;
+    }
+  });
+});
+
 t.test('TLS: shoal start --tls-cert --tls-key prints an https ready line', async (t) => {
   const bin = new URL('../../src/cli/main.js', import.meta.url).pathname;
   const child = spawn(
