@@ -55,6 +55,15 @@ t.test('scaling join dip reads before, during and after from the timeline', asyn
     endMs: 2100,
   });
   t.equal(late.afterOpsPerSec, null, 'settled too late to see the after');
+  const missed = dipOf(buckets, 100, {
+    warmupMs: 200,
+    beforeEndMs: 1000,
+    joinAtMs: 2600,
+    settledAtMs: 3000,
+    endMs: 2100,
+  });
+  t.equal(missed.minOpsPerSec, null, 'joined after the load ended');
+  t.equal(missed.duringOpsPerSec, null);
 });
 
 const load = (ops: number, cpuUs: number, errors = 0): LoadResult => ({
@@ -146,4 +155,18 @@ t.test('scaling rebalance section targets keys moved against 1/N and reports the
   const over = rebalanceSection([join(7000, 200, 300, 900)], 100);
   t.equal(over.comparisons[0]?.pass, false, '1.4x the ideal misses the 1.2x target');
   t.same(rebalanceSection([], 100).comparisons, []);
+
+  const noDip = join(5000, 0, 300, 900);
+  const late = {
+    ...noDip,
+    loaded: { ...noDip.loaded, dip: { ...noDip.loaded.dip, minOpsPerSec: null, duringOpsPerSec: null } },
+  };
+  const partly = rebalanceSection([join(5000, 200, 300, 900), late], 100);
+  t.equal(
+    partly.comparisons.find((c) => c.metric.startsWith('lowest'))?.subjectValue.n,
+    1,
+    'the dip from the run that saw one',
+  );
+  t.match(partly.notes.join('\n'), /in 1 of 2 loaded joins/);
+  t.equal(rebalanceSection([late], 100).comparisons.filter((c) => c.metric.startsWith('lowest')).length, 0);
 });

@@ -34,10 +34,10 @@ export interface JoinCost {
 export interface JoinDip {
   /** Median ops/s over the buckets before the new process started (after warm-up). */
   readonly beforeOpsPerSec: number;
-  /** Lowest bucket from the join until settled, as ops/s. */
-  readonly minOpsPerSec: number;
-  /** Mean ops/s from the join until settled. */
-  readonly duringOpsPerSec: number;
+  /** Lowest bucket from the join until settled, as ops/s (null: the load had ended before the join). */
+  readonly minOpsPerSec: number | null;
+  /** Mean ops/s from the join until settled (null: as above). */
+  readonly duringOpsPerSec: number | null;
   /** Median ops/s after settling until the load ends (null if it settled too late to tell). */
   readonly afterOpsPerSec: number | null;
   readonly errors: number;
@@ -179,8 +179,8 @@ export function dipOf(
   const after = window.settledAtMs + bucketMs < window.endMs ? slice(window.settledAtMs, window.endMs - bucketMs) : [];
   return {
     beforeOpsPerSec: rate(median(before)),
-    minOpsPerSec: rate(Math.min(...during.map((c) => c ?? 0))),
-    duringOpsPerSec: rate(during.reduce((s, c) => s + (c ?? 0), 0) / Math.max(1, during.length)),
+    minOpsPerSec: during.length === 0 ? null : rate(Math.min(...during)),
+    duringOpsPerSec: during.length === 0 ? null : rate(during.reduce((s, c) => s + c, 0) / during.length),
     afterOpsPerSec: after.length === 0 ? null : rate(median(after)),
   };
 }
