@@ -1,0 +1,69 @@
+/**
+ * Part (a): invalidation latency. Process A writes distinct keys at a paced
+ * rate; process B records when its cache dropped each one; both stamp wall
+ * time (latency.ts). Shoal: two nodes, B with a near cache, every key's
+ * primary being A, so each write leaves A on its invalidation stream.
+ * BentoCache: two instances on one Redis, A's `set` going to B over the Redis
+ * bus.
+ */
+import { type LatencyRun, pairLatencies } from './latency.js';
+import type { PacedRun } from './pacing.js';
+import type { CacheParams } from './params.js';
+import { proveInvalidationPath, waitFor } from './processes.js';
+import type { CacheWorker } from './worker-client.js';
+
+/** One run of one contender. */
+export interface InvalidationRun {
+  readonly latency: LatencyRun;
+  readonly writes: PacedRun;
+}
+
+async function measure(
+  writer: CacheWorker,
+  observer: CacheWorker,
+  keys: readonly string[],
+  p: CacheParams,
+): Promise<InvalidationRun> {
+  const { ratePerSec, valueBytes, maxMs, warmupWrites } = p.invalidation;
+  const { writtenAt, run } = await writer.call('writePaced', { keys, ratePerSec, maxMs, valueBytes }, maxMs * 2 + 5000);
+  await waitFor(
+    `${observer.label} to drop ${run.issued} keys`,
+    async () => (await observer.call('dropCount', null, p.readyTimeoutMs)) >= run.issued,
+    maxMs,
+  ).catch(() => {}); // what never arrived is counted as missing below
+  const sampled = Math.min(warmupWrites, run.issued);
+  const droppedAt = await observer.call('dropTimes', keys.slice(sampled, run.issued), p.readyTimeoutMs);
+  return { latency: pairLatencies(writtenAt.subarray(sampled, run.issued), droppedAt), writes: run };
+}
+
+/** Shoal: `writer` writes keys whose primary is itself (`writerId`); `observer` has a near cache. */
+export async function shoalInvalidation(
+  writer: CacheWorker,
+  observer: CacheWorker,
+  writerId: string,
+  p: CacheParams,
+  run: number,
+): Promise<InvalidationRun> {
+  const primary = writerId;
+  const probes = await writer.call('shoalKeys', { prefix: `probe:${run}:`, count: 8, primary }, p.readyTimeoutMs);
+  await proveInvalidationPath(writer, observer, probes, p.settleTimeoutMs);
+  const keys = await writer.call(
+    'shoalKeys',
+    { prefix: `inv:${run}:`, count: p.invalidation.warmupWrites + p.invalidation.writes, primary },
+    p.readyTimeoutMs,
+  );
+  return measure(writer, observer, keys, p);
+}
+
+/** BentoCache: `writer` sets, `observer` hears of it on the Redis bus. */
+export async function bentoInvalidation(
+  writer: CacheWorker,
+  observer: CacheWorker,
+  p: CacheParams,
+  run: number,
+): Promise<InvalidationRun> {
+  const probes = Array.from({ length: 8 }, (_, i) => `probe:${run}:${i}`);
+  await proveInvalidationPath(writer, observer, probes, p.settleTimeoutMs);
+  const keys = Array.from({ length: p.invalidation.warmupWrites + p.invalidation.writes }, (_, i) => `inv:${run}:${i}`);
+  return measure(writer, observer, keys, p);
+}
