@@ -335,6 +335,8 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     >;
     members: number;
     snapshot: { lastLoad: SnapshotLoadResult | undefined; lastExport: SnapshotExportResult | undefined };
+    /** Invalidation stream, near cache (or hot-key copies), tag marks, read-through leases. */
+    invalidation: InvalidationStats;
   }> {
     const nodes = await Promise.all(
       this.liveMembers().map((m) =>
@@ -355,6 +357,7 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
       cluster,
       members: nodes.filter(Boolean).length,
       snapshot: { lastLoad: this.snapshots.lastLoad, lastExport: this.snapshots.lastExport },
+      invalidation: this.cacheFeatures.stats(),
     };
   }
 
