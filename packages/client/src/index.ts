@@ -29,7 +29,7 @@ export type {
 } from '@shoal/protocol';
 export { ERROR_CODES, isShoalError, ShoalError } from '@shoal/protocol';
 export type { ConnectOptions, ResolvedConnectOptions } from './client-options.js';
-export { type CacheCallOptions, RemoteCache } from './remote-cache.js';
+export { type CacheCallOptions, type ReadOptions, RemoteCache } from './remote-cache.js';
 export { RemoteConsumer, type RemoteConsumerEventMap } from './remote-consumer.js';
 export { RemoteLog } from './remote-log.js';
 export { RemotePubSub, type Unsubscribe } from './remote-pubsub.js';

@@ -21,6 +21,15 @@ import type { RequestOptions, ShoalClient } from './shoal-client.js';
 /** Options of a client cache call: the embedded ones plus timeout and signal. */
 export type CacheCallOptions = CallOptions & RequestOptions;
 
+/** Options of a client read that may be served by a replica. */
+export interface ReadOptions extends CacheCallOptions {
+  /**
+   * 'replica': any owner's copy will do, replicas first (spreads hot reads; may
+   * miss the latest write, and ignores `consistency`). Default 'primary'.
+   */
+  read?: 'primary' | 'replica';
+}
+
 /** The cluster-wide cache, through the client. `V` types the stored values. */
 export class RemoteCache<V = unknown> implements CacheApi<V> {
   constructor(private readonly client: ShoalClient<V>) {}
@@ -34,7 +43,13 @@ export class RemoteCache<V = unknown> implements CacheApi<V> {
     return this.client.call(MessageKind.ClientCache, body, key, options);
   }
 
-  get<T extends V = V>(key: string, options?: CacheCallOptions): Promise<T | undefined> {
+  get<T extends V = V>(key: string, options?: ReadOptions): Promise<T | undefined> {
+    if (options?.read === 'replica') {
+      if (typeof key !== 'string' || key.length === 0) {
+        return Promise.reject(new ShoalError('SHOAL_KEY_INVALID', 'key must be a non-empty string'));
+      }
+      return this.client.call(MessageKind.ClientReplicaGet, [key], key, options, true) as Promise<T | undefined>;
+    }
     return this.op('get', [key], options) as Promise<T | undefined>;
   }
   set(key: string, value: V, options?: SetOptions & CacheCallOptions): Promise<boolean> {
@@ -106,7 +121,7 @@ export class RemoteCache<V = unknown> implements CacheApi<V> {
   }
 
   /** Values of many keys, in order; each key goes to its own primary, all in this tick's frames. */
-  mget<T extends V = V>(keys: readonly string[], options?: CacheCallOptions): Promise<(T | undefined)[]> {
+  mget<T extends V = V>(keys: readonly string[], options?: ReadOptions): Promise<(T | undefined)[]> {
     return Promise.all(
       keys.map((key) =>
         this.get<T>(key, options).catch((err: unknown) => {

@@ -92,6 +92,8 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private readonly closeHooks: (() => Promise<void>)[] = [];
   private control: NodeConnection | undefined;
+  /** Spreads replica reads over a partition's replicas. */
+  private replicaTurn = 0;
   private reconnecting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   /** Set once consumers have stopped: from then on no call is accepted. */
@@ -160,7 +162,13 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
    * @internal Runs one request: to the primary of `key` when given, else to
    * the control connection; retries retryable failures until the timeout.
    */
-  call(kind: number, body: unknown, key: string | undefined, options?: RequestOptions): Promise<unknown> {
+  call(
+    kind: number,
+    body: unknown,
+    key: string | undefined,
+    options?: RequestOptions,
+    replica = false,
+  ): Promise<unknown> {
     if (this.isClosed()) return Promise.reject(new ShoalError('SHOAL_CLIENT_CLOSED'));
     this.counters.calls++;
     const timeoutMs = options?.timeout ?? this.options.timeoutMs;
@@ -174,12 +182,14 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
       return Promise.reject(new ShoalError('SHOAL_CLIENT_ABORTED', undefined, undefined, { cause: signal.reason }));
     }
     const deadline = Date.now() + timeoutMs;
-    const connection = this.pick(key);
-    if (connection === undefined) return this.retry(kind, body, key, deadline, timeoutMs, signal, unavailable());
+    const connection = this.pick(key, replica);
+    if (connection === undefined) {
+      return this.retry(kind, body, key, deadline, timeoutMs, signal, unavailable(), replica);
+    }
     // fast path: one promise per call and no async frame; the retry loop only on failure
     return new Promise((resolve, reject) =>
       connection.start(kind, body, timeoutMs, signal, resolve, (err) =>
-        this.retry(kind, body, key, deadline, timeoutMs, signal, err).then(resolve, reject),
+        this.retry(kind, body, key, deadline, timeoutMs, signal, err, replica).then(resolve, reject),
       ),
     );
   }
@@ -192,6 +202,7 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     timeoutMs: number,
     signal: AbortSignal | undefined,
     failure: unknown,
+    replica: boolean,
   ): Promise<unknown> {
     let last = failure;
     let backoff = 5;
@@ -212,7 +223,7 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
       if (this.isClosed()) throw new ShoalError('SHOAL_CLIENT_CLOSED');
       if (signal?.aborted) throw new ShoalError('SHOAL_CLIENT_ABORTED', undefined, undefined, { cause: signal.reason });
       this.counters.retries++;
-      const connection = this.pick(key);
+      const connection = this.pick(key, replica);
       if (connection === undefined) {
         this.ensureControl();
         last = unavailable();
@@ -226,10 +237,22 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     }
   }
 
-  /** The connection for a call: the key's primary, else the control connection, else any open one. */
-  private pick(key: string | undefined): NodeConnection | undefined {
+  /**
+   * The connection for a call: the key's primary (or, for a replica read, its
+   * owners in turn starting with a replica), else the control connection,
+   * else any open one.
+   */
+  private pick(key: string | undefined, replica = false): NodeConnection | undefined {
     if (key !== undefined) {
-      const primary = this.table.ownersOf(key)[0];
+      const owners = this.table.ownersOf(key);
+      if (replica && owners.length > 1) {
+        const start = 1 + (this.replicaTurn++ % (owners.length - 1));
+        for (let i = 0; i < owners.length; i++) {
+          const connection = this.connectionFor(owners[(start + i) % owners.length] as string);
+          if (connection !== undefined) return connection;
+        }
+      }
+      const primary = owners[0];
       if (primary !== undefined) {
         const connection = this.connectionFor(primary);
         if (connection !== undefined) return connection;

@@ -199,3 +199,25 @@ t.test('Client close ends pending calls with SHOAL_CLIENT_CLOSED and refuses new
   t.ok(isShoalError(await client.cache.get('x').catch((e: unknown) => e), 'SHOAL_CLIENT_CLOSED'));
   await client.close();
 });
+
+t.test('Client read: replica gets are served from a replica copy', async (t) => {
+  const nodes = await cluster(t, 2);
+  const client = await open(t, nodes[0] as ShoalNode);
+  const deadline = Date.now() + 15_000;
+  while (client.connectedNodes().length < 2 && Date.now() < deadline) {
+    await client.cache.get('probe');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const keys = Array.from({ length: 20 }, (_, i) => `replica:${i}`);
+  await client.cache.mset(Object.fromEntries(keys.map((k, i) => [k, i])), { consistency: 'all' });
+  const before = await Promise.all(['n0', 'n1'].map((id) => client.nodeStats(id)));
+  t.same(await client.cache.mget(keys, { read: 'replica' }), [...keys.keys()]);
+  const after = await Promise.all(['n0', 'n1'].map((id) => client.nodeStats(id)));
+  const served = after.reduce((sum, s, i) => sum + (s.replicaReads ?? 0) - (before[i]?.replicaReads ?? 0), 0);
+  t.equal(served, 20, 'every read served from an owner copy');
+  const primaryOps = after.reduce((sum, s, i) => sum + (s.primaryOps ?? 0) - (before[i]?.primaryOps ?? 0), 0);
+  t.equal(primaryOps, 0, 'no read went through the primary path');
+  await client.cache.hset('replica:h', 'f', 1);
+  const err = await client.cache.get('replica:h', { read: 'replica' }).catch((e: unknown) => e);
+  t.ok(isShoalError(err, 'SHOAL_STORE_WRONG_TYPE'), 'the same typed error as a primary read');
+});

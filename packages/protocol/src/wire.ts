@@ -103,6 +103,8 @@ export const MessageKind = {
   ClientMessage: 53,
   /** Client endpoint: the endpoint's counters on this node. */
   ClientStats: 54,
+  /** Client endpoint: a get served from this node's copy when it owns the key (maybe stale): [key]. */
+  ClientReplicaGet: 55,
   /** Snapshot export (cluster scope): a page of the keys a node is primary for: [cursor, maxItems]. */
   SnapshotPage: 70,
 } as const;

@@ -55,6 +55,8 @@ export interface ClientTable {
 export interface ClientEndpointHost {
   readonly id: string;
   readonly cache: CacheApi;
+  /** This node's own store: replica reads are served from it. */
+  readonly localCache: { get(key: string): unknown };
   readonly log: MessageLog;
   readonly pubsub: PubSub;
   partitionTable(): {
@@ -88,6 +90,8 @@ export interface ClientEndpointStats {
   primaryOps: number;
   /** Cache ops this node had to route to another primary. */
   forwardedOps: number;
+  /** `read: 'replica'` gets served from this node's own copy. */
+  replicaReads: number;
   topologyPushes: number;
   refusedUpgrades: number;
 }
@@ -110,6 +114,7 @@ export class ClientEndpoint {
     cacheOps: 0,
     primaryOps: 0,
     forwardedOps: 0,
+    replicaReads: 0,
     topologyPushes: 0,
     refusedUpgrades: 0,
   };
@@ -226,6 +231,16 @@ export class ClientEndpoint {
       return this.host().cache.scan(options);
     });
     h.set(MessageKind.ClientStats, () => this.stats());
+    h.set(MessageKind.ClientReplicaGet, (body) => {
+      const [key] = tuple(body, 1, 'a replica get is [key]');
+      if (typeof key !== 'string') throw new ShoalError('SHOAL_KEY_INVALID', 'key must be a string');
+      const host = this.host();
+      const table = host.partitionTable();
+      // any owner's copy will do (the caller accepted staleness); a non-owner has none and routes as usual
+      if (!table.owners[partitionOf(key, table.partitionCount)]?.includes(host.id)) return host.cache.get(key);
+      this.counters.replicaReads++;
+      return host.localCache.get(key);
+    });
     this.registerLogHandlers();
     this.registerPubSubHandlers();
   }
