@@ -6,11 +6,22 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { ShoalNode } from '../node.js';
-import { dashboardSummary, nodeSummary } from './node-summary.js';
+import { dashboardSummary, nodeSummary, storeOps } from './node-summary.js';
+import { OpsHistory } from './ops-history.js';
 
 const looseObject = { type: 'object', additionalProperties: true } as const;
 
 export const nodeRoutes: FastifyPluginAsync<{ node: () => ShoalNode }> = async (app, { node }) => {
+  const history = new OpsHistory(() => {
+    try {
+      return storeOps(node());
+    } catch {
+      return undefined; // the node is still starting
+    }
+  });
+  history.start();
+  app.addHook('onClose', async () => history.stop());
+
   app.get(
     '/v1/node',
     {
@@ -19,7 +30,7 @@ export const nodeRoutes: FastifyPluginAsync<{ node: () => ShoalNode }> = async (
         response: { 200: looseObject },
       },
     },
-    async () => nodeSummary(node()),
+    async () => nodeSummary(node(), history),
   );
 
   app.get(
@@ -30,7 +41,7 @@ export const nodeRoutes: FastifyPluginAsync<{ node: () => ShoalNode }> = async (
         response: { 200: looseObject },
       },
     },
-    async (request) => dashboardSummary(node(), request.headers.authorization),
+    async (request) => dashboardSummary(node(), request.headers.authorization, history),
   );
 
   app.post(

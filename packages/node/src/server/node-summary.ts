@@ -5,6 +5,7 @@
  * table. A member that does not answer is listed with its error, not dropped.
  */
 import type { ShoalNode } from '../node.js';
+import type { OpsHistory, OpsRates } from './ops-history.js';
 import { getPeerJson } from './peer-http.js';
 
 /** What `GET /v1/node` answers. */
@@ -21,10 +22,18 @@ export interface NodeSummary {
   partitions: { primary: number; replica: number; syncing: number; handingOff: number };
   /** Topic partitions this node leads, with their groups. */
   topics: ReturnType<ShoalNode['log']['leaderSnapshot']>;
+  /** Store operations/s over the last minutes (absent: not sampled). */
+  opsPerSecond?: OpsRates;
+}
+
+/** Store operations of `node` so far: reads (hits + misses), sets and deletes. */
+export function storeOps(node: ShoalNode): number {
+  const s = node.localCache.stats();
+  return s.hits + s.misses + s.sets + s.deletes;
 }
 
 /** The summary of `node` (cheap: in-memory counters only). */
-export function nodeSummary(node: ShoalNode): NodeSummary {
+export function nodeSummary(node: ShoalNode, history?: OpsHistory): NodeSummary {
   const s = node.localCache.stats();
   const info = node.clusterInfo();
   const reads = s.hits + s.misses;
@@ -45,6 +54,7 @@ export function nodeSummary(node: ShoalNode): NodeSummary {
     gossip: node.gossipHealth(),
     partitions: { ...info.table.owned, syncing: info.rebalancing.syncing, handingOff: info.rebalancing.handingOff },
     topics: node.log.leaderSnapshot(),
+    ...(history === undefined ? {} : { opsPerSecond: history.rates() }),
   };
 }
 
@@ -97,13 +107,17 @@ function mergeTopics(summaries: readonly NodeSummary[]): TopicSummary[] {
  * HTTP with the caller's `authorization` (members of one cluster share their
  * tokens), dead and left members listed with their state only.
  */
-export async function dashboardSummary(node: ShoalNode, authorization: string | undefined): Promise<DashboardSummary> {
+export async function dashboardSummary(
+  node: ShoalNode,
+  authorization: string | undefined,
+  history?: OpsHistory,
+): Promise<DashboardSummary> {
   const cluster = node.clusterInfo();
   const tls = node.options.tls === undefined ? undefined : { ca: node.options.tls.ca };
   const nodes = await Promise.all(
     cluster.members.map(async (m): Promise<DashboardSummary['nodes'][number]> => {
       const base = { id: m.id, address: m.address, state: m.state };
-      if (m.id === node.id) return { ...base, summary: nodeSummary(node) };
+      if (m.id === node.id) return { ...base, summary: nodeSummary(node, history) };
       if (m.state === 'dead' || m.state === 'left') return base;
       try {
         const summary = (await getPeerJson(m.address, '/v1/node', authorization, {

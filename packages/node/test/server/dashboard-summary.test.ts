@@ -47,6 +47,10 @@ t.test(
       partitions: { primary: Number, replica: Number },
     });
     t.ok(own.hitRatio >= 0 && own.hitRatio <= 1);
+    await eventually(t, 'the node has sampled its ops/s', async () => {
+      const rates = ((await (await fetch(`http://${b.address}/v1/node`)).json()) as NodeSummary).opsPerSecond;
+      return rates !== undefined && rates.intervalMs === 1000 && rates.values.length >= 1;
+    });
 
     await c.shutdown();
     await eventually(t, 'the stopped member is listed dead, without a summary', async () => {

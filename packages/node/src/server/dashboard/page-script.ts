@@ -1,8 +1,8 @@
 /**
  * The dashboard's script (served at `/dashboard.js`), plain browser
  * JavaScript kept as a string so tsc ships it in dist with no copy step. It
- * polls `/v1/dashboard` every second and redraws; ops/s is the change of
- * each member's store counters between polls, kept for five minutes.
+ * polls `/v1/dashboard` every second and redraws; ops/s comes from each
+ * member's own one-second samples of its store counters (five minutes kept).
  */
 
 /** The JavaScript of `GET /dashboard.js` (no backticks or template markers inside: it lives in a template). */
@@ -10,8 +10,7 @@ export const DASHBOARD_SCRIPT = String.raw`'use strict';
 (function () {
   var HISTORY_MS = 5 * 60 * 1000;
   var token = sessionStorage.getItem('shoal-token') || '';
-  var previous = {}; // node id -> { t, total }
-  var history = []; // { t, rates: { id: ops/s } }, oldest first
+  var series = {}; // node id -> [{ t, v: ops/s }], oldest first
   var colors = {};
 
   function el(id) { return document.getElementById(id); }
@@ -71,45 +70,50 @@ export const DASHBOARD_SCRIPT = String.raw`'use strict';
     }).join(' &nbsp; ');
   }
 
+  // each node samples its own rates (GET /v1/node opsPerSecond); a member that stops answering keeps its
+  // last series until it ages out, so the plot shows where its line ended
   function recordOps(data) {
-    var now = Date.now();
-    var rates = {};
     data.nodes.forEach(function (n) {
-      if (!n.summary) return;
-      var o = n.summary.ops;
-      var total = o.hits + o.misses + o.sets + o.deletes;
-      var p = previous[n.id];
-      if (p && now > p.t) rates[n.id] = Math.max(0, ((total - p.total) * 1000) / (now - p.t));
-      previous[n.id] = { t: now, total: total };
+      var h = n.summary && n.summary.opsPerSecond;
+      if (!h) return;
+      series[n.id] = h.values.map(function (v, i) {
+        return { t: h.endAt - (h.values.length - 1 - i) * h.intervalMs, v: v };
+      });
     });
-    history.push({ t: now, rates: rates });
-    while (history.length && history[0].t < now - HISTORY_MS) history.shift();
+    for (var id in series) {
+      series[id] = series[id].filter(function (p) { return p.t >= data.at - HISTORY_MS; });
+      if (!series[id].length) delete series[id];
+    }
   }
 
-  function renderOps(ids) {
+  function renderOps(data, ids) {
     var svg = el('ops');
-    var W = 600, H = 180, now = Date.now();
-    // the x axis grows with the history kept, from one minute up to five
-    var span = Math.min(HISTORY_MS, Math.max(60000, history.length ? now - history[0].t : 0));
-    var max = 1;
-    history.forEach(function (h) { for (var id in h.rates) max = Math.max(max, h.rates[id]); });
+    var W = 600, H = 180, now = data.at;
+    var oldest = now, max = 1;
+    for (var id in series) {
+      series[id].forEach(function (p) { oldest = Math.min(oldest, p.t); max = Math.max(max, p.v); });
+    }
+    // the x axis grows with the history there is, from one minute up to five
+    var span = Math.min(HISTORY_MS, Math.max(60000, now - oldest));
     var parts = ['<line x1="0" y1="' + (H - 1) + '" x2="' + W + '" y2="' + (H - 1) + '" stroke="#ccd3da"/>',
       '<text x="4" y="12" font-size="11" fill="#7a8793">' + Math.round(max) + ' ops/s</text>',
       '<text x="4" y="' + (H - 5) + '" font-size="11" fill="#7a8793">-' + Math.round(span / 1000) + ' s</text>',
       '<text x="' + (W - 26) + '" y="' + (H - 5) + '" font-size="11" fill="#7a8793">now</text>'];
     ids.forEach(function (id) {
-      var pts = history.filter(function (h) { return h.rates[id] !== undefined; }).map(function (h) {
-        var x = W - ((now - h.t) / span) * W;
-        var y = H - 2 - (h.rates[id] / max) * (H - 20);
+      var pts = (series[id] || []).map(function (p) {
+        var x = W - ((now - p.t) / span) * W;
+        var y = H - 2 - (p.v / max) * (H - 20);
         return x.toFixed(1) + ',' + y.toFixed(1);
       });
       if (pts.length > 1) parts.push('<polyline fill="none" stroke-width="1.5" stroke="' + colorOf(id, ids) + '" points="' + pts.join(' ') + '"/>');
     });
     svg.innerHTML = parts.join('');
-    var last = history.length ? history[history.length - 1].rates : {};
+    var answering = {};
+    data.nodes.forEach(function (n) { if (n.summary) answering[n.id] = true; });
     el('ops-legend').innerHTML = ids.map(function (id) {
+      var s = series[id];
       return '<span class="swatch" style="background:' + colorOf(id, ids) + '"></span>' + text(id) + ' ' +
-        (last[id] === undefined ? '-' : Math.round(last[id]));
+        (answering[id] && s && s.length ? Math.round(s[s.length - 1].v) : '-');
     }).join(' &nbsp; ');
   }
 
@@ -130,7 +134,7 @@ export const DASHBOARD_SCRIPT = String.raw`'use strict';
     recordOps(data);
     renderMembers(data, ids);
     renderGrid(data, ids);
-    renderOps(ids);
+    renderOps(data, ids);
     renderTopics(data);
   }
 
