@@ -131,6 +131,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       return reply.status(500).send({ code: 'SHOAL_INTERNAL', message: 'internal error' });
     }
     if (shoal.status >= 500) request.log.error({ err }, shoal.message);
+    // an oversized body is worth a line (a misconfigured client, or someone probing the limits)
+    else if (shoal.status === 413) {
+      request.log.warn(
+        { code: shoal.code, method: request.method, path: request.url.split('?', 1)[0], remote: request.ip },
+        'HTTP request refused: too large',
+      );
+    }
     return reply.status(shoal.status).send(shoal.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {

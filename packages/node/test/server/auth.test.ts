@@ -205,7 +205,8 @@ t.test('HTTP limits: connections over maxConnectionsPerIp get 429 and a log line
 });
 
 t.test('HTTP limits: a body over the limit gets 413 SHOAL_VALUE_TOO_LARGE and the node keeps serving', async (t) => {
-  const node = await createNode({ port: 0, membership: 'local', maxValueBytes: 2048 });
+  const { logger, lines } = capturingLogger();
+  const node = await createNode({ port: 0, membership: 'local', maxValueBytes: 2048, logger });
   t.teardown(() => node.shutdown());
   const big = await fetch(`http://${node.address}/v1/keys/big`, {
     method: 'PUT',
@@ -220,4 +221,9 @@ t.test('HTTP limits: a body over the limit gets 413 SHOAL_VALUE_TOO_LARGE and th
     headers: { 'content-type': 'text/plain' },
   });
   t.equal(small.status, 200, 'still serving');
+  t.match(
+    lines.find((l) => l.msg === 'HTTP request refused: too large'),
+    { level: 40, code: 'SHOAL_VALUE_TOO_LARGE', method: 'PUT', path: '/v1/keys/big' },
+    'the refusal is logged',
+  );
 });
