@@ -1,6 +1,6 @@
 import t from 'tap';
 import { cacheReport } from '../src/scenarios/cache/cache-report.js';
-import { pairLatencies, wallNow } from '../src/scenarios/cache/latency.js';
+import { estimateSkew, pairLatencies, wallNow } from '../src/scenarios/cache/latency.js';
 import { dueNow, runPaced } from '../src/scenarios/cache/pacing.js';
 import { FULL, QUICK } from '../src/scenarios/cache/params.js';
 import { readTrace } from '../src/scenarios/cache/read-throughput.js';
@@ -17,9 +17,22 @@ t.test('pairLatencies pairs writes with drops by index, counts missing drops, cl
   t.equal(r.p50, 2);
   t.ok(Math.abs(r.p99 - (3 + 7 * 0.97)) < 1e-9, `p99 ${r.p99}`);
   t.throws(() => pairLatencies([1, 2], [1]), RangeError);
+  const skewed = pairLatencies([100, 200], [150.5, 199], 0.5);
+  t.same([skewed.max, skewed.early], [50, 1], 'the skew is removed; a drop still before its write is counted');
   const none = pairLatencies([1], [Number.NaN]);
   t.equal(none.count, 0);
   t.ok(Number.isNaN(none.p99), 'no samples: no percentile');
+});
+
+t.test('estimateSkew trusts the shortest round trip and bounds its error by half of it', async (t) => {
+  // the remote clock runs 3 ms ahead; the slow sample would suggest 8 ms
+  const r = estimateSkew([
+    { sentAt: 0, remote: 23, receivedAt: 30 },
+    { sentAt: 100, remote: 103.5, receivedAt: 101 },
+  ]);
+  t.equal(r.skewMs, 3);
+  t.equal(r.errorMs, 0.5);
+  t.throws(() => estimateSkew([]), RangeError);
 });
 
 t.test('wallNow is a wall clock in ms with sub-ms resolution', async (t) => {
@@ -92,12 +105,12 @@ t.test('quick params stay smaller than full ones', async (t) => {
 });
 
 t.test('cacheReport checks the absolute targets and skips BentoCache rows when it did not run', async (t) => {
-  const latency = (p99: number) => ({ count: 10, missing: 0, p50: p99 / 2, p99, max: p99 });
+  const latency = (p99: number) => ({ count: 10, missing: 0, early: 0, p50: p99 / 2, p99, max: p99 });
   const writes = { issued: 100, errors: 0, issueMs: 10, maxInFlight: 3 };
   const read = (opsPerSec: number) => ({ opsPerSec, misses: 0, nearHitRatio: null });
   const report = cacheReport(
     {
-      invalidation: { shoal: [{ latency: latency(4), writes }], bento: null },
+      invalidation: { shoal: [{ latency: latency(4), writes, skew: { skewMs: 0, errorMs: 0.1 } }], bento: null },
       reads: { near: [read(900)], noNear: [read(10)], lru: [read(1000)] },
       stampede: { shoal: [{ loaderCalls: 20, keys: 10, errors: 0, ms: 60 }], bento: null },
     },

@@ -75,8 +75,10 @@ function invalidationPart(data: CacheData, p: CacheParams, comparisons: Comparis
     show('ms', over(runs.map((r) => r.latency.p99))),
     show('ms', over(runs.map((r) => r.latency.max))),
     formatSi(over(runs.map((r) => r.writes.issued / (r.writes.issueMs / 1000)))?.median ?? 0),
+    String(Math.max(0, ...runs.map((r) => r.writes.maxInFlight))),
     String(runs.reduce((sum, r) => sum + r.latency.missing, 0)),
     String(runs.reduce((sum, r) => sum + r.writes.errors, 0)),
+    `${Math.max(0, ...runs.map((r) => Math.abs(r.skew.skewMs))).toFixed(3)} ± ${Math.max(0, ...runs.map((r) => r.skew.errorMs)).toFixed(3)}`,
   ];
   return {
     title: `Invalidation latency: ${formatSi(p.invalidation.writes)} distinct keys (after ${formatSi(p.invalidation.warmupWrites)} not sampled) written once each on process A at ${rate} (open loop), drop seen on process B; wall clocks of one machine (ms, median of runs with min-max)`,
@@ -86,8 +88,10 @@ function invalidationPart(data: CacheData, p: CacheParams, comparisons: Comparis
       right('p99'),
       right('max'),
       right('writes/s achieved'),
+      right('most in flight'),
       right('drops missing'),
       right('write errors'),
+      right('clock skew removed (ms)'),
     ],
     rows: [row(SHOAL_NEAR, shoal), ...(bento === null ? [] : [row(BENTO, bento)])],
   };
@@ -143,7 +147,10 @@ function readsPart(data: CacheData, p: CacheParams, comparisons: Comparison[]): 
     rows: [
       row('lru-cache via async function', lru),
       row(SHOAL_NEAR, near),
-      row('shoal without near cache (round trip to the primary)', noNear),
+      row(
+        `shoal past its near cache (round trip to the primary; first ${formatSi(p.reads.bypassTraceOps)} reads of the trace)`,
+        noNear,
+      ),
     ],
   };
 }

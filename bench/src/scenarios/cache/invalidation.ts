@@ -1,21 +1,23 @@
 /**
  * Part (a): invalidation latency. Process A writes distinct keys at a paced
  * rate; process B records when its cache dropped each one; both stamp wall
- * time (latency.ts). Shoal: two nodes, B with a near cache, every key's
- * primary being A, so each write leaves A on its invalidation stream.
- * BentoCache: two instances on one Redis, A's `set` going to B over the Redis
- * bus.
+ * time (latency.ts), B's corrected by the skew between the two clocks
+ * measured over IPC just before. Shoal: B has a near cache and every key's
+ * primary is A, so each write leaves A on its invalidation stream.
+ * BentoCache: A's `set` reaches B over the Redis bus.
  */
 import { type LatencyRun, pairLatencies } from './latency.js';
 import type { PacedRun } from './pacing.js';
 import type { CacheParams } from './params.js';
-import { proveInvalidationPath, waitFor } from './processes.js';
+import { measureSkew, proveInvalidationPath, waitFor } from './processes.js';
 import type { CacheWorker } from './worker-client.js';
 
 /** One run of one contender. */
 export interface InvalidationRun {
   readonly latency: LatencyRun;
   readonly writes: PacedRun;
+  /** Observer clock minus writer clock, removed from every latency, and the bound on its error. */
+  readonly skew: { readonly skewMs: number; readonly errorMs: number };
 }
 
 async function measure(
@@ -25,6 +27,7 @@ async function measure(
   p: CacheParams,
 ): Promise<InvalidationRun> {
   const { ratePerSec, valueBytes, maxMs, warmupWrites } = p.invalidation;
+  const skew = await measureSkew(writer, observer, p.readyTimeoutMs);
   const { writtenAt, run } = await writer.call('writePaced', { keys, ratePerSec, maxMs, valueBytes }, maxMs * 2 + 5000);
   await waitFor(
     `${observer.label} to drop ${run.issued} keys`,
@@ -33,7 +36,11 @@ async function measure(
   ).catch(() => {}); // what never arrived is counted as missing below
   const sampled = Math.min(warmupWrites, run.issued);
   const droppedAt = await observer.call('dropTimes', keys.slice(sampled, run.issued), p.readyTimeoutMs);
-  return { latency: pairLatencies(writtenAt.subarray(sampled, run.issued), droppedAt), writes: run };
+  return {
+    latency: pairLatencies(writtenAt.subarray(sampled, run.issued), droppedAt, skew.skewMs),
+    writes: run,
+    skew,
+  };
 }
 
 /** Shoal: `writer` writes keys whose primary is itself (`writerId`); `observer` has a near cache. */

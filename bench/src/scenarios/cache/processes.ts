@@ -5,6 +5,7 @@
  * probe write before anything is timed. Each helper kills what it started if
  * it fails.
  */
+import { type ClockSample, estimateSkew, wallNow } from './latency.js';
 import { CacheWorker, killAll } from './worker-client.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -96,4 +97,25 @@ export async function proveInvalidationPath(
     timeoutMs,
   );
   await observer.call('watch', null, timeoutMs);
+}
+
+/** How far `worker`'s clock runs ahead of `reference`'s, from `samples` IPC round trips to each. */
+export async function measureSkew(
+  reference: CacheWorker,
+  worker: CacheWorker,
+  timeoutMs: number,
+  samples = 40,
+): Promise<{ skewMs: number; errorMs: number }> {
+  const read = async (w: CacheWorker) => {
+    const taken: ClockSample[] = [];
+    for (let i = 0; i < samples; i++) {
+      const sentAt = wallNow();
+      const remote = await w.call('clock', null, timeoutMs);
+      taken.push({ sentAt, remote, receivedAt: wallNow() });
+    }
+    return estimateSkew(taken);
+  };
+  const ref = await read(reference);
+  const other = await read(worker);
+  return { skewMs: other.skewMs - ref.skewMs, errorMs: other.errorMs + ref.errorMs };
 }

@@ -60,7 +60,8 @@ export async function shoalReads(
   );
   await reader.call('fill', { keys, valueBytes: p.reads.valueBytes }, phaseTimeout(p));
   const near = toRun(await reader.call('shoalReads', { spec: spec(p, keys), bypassNear: false }, phaseTimeout(p)));
-  const noNear = toRun(await reader.call('shoalReads', { spec: spec(p, keys), bypassNear: true }, phaseTimeout(p)));
+  const bypass = { ...spec(p, keys), traceOps: p.reads.bypassTraceOps };
+  const noNear = toRun(await reader.call('shoalReads', { spec: bypass, bypassNear: true }, phaseTimeout(p)));
   return { near, noNear };
 }
 

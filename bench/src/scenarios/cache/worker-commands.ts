@@ -89,6 +89,11 @@ export class WorkerCommands {
     return null;
   }
 
+  /** This process's wall clock (for the parent's skew estimate). */
+  clock(): number {
+    return wallNow();
+  }
+
   dropCount(): number {
     return this.drops.size;
   }
