@@ -2,7 +2,7 @@
  * @shoal/node: the embeddable Shoal node. Explicit named exports only.
  */
 
-export type { ErrorCode, NearCacheOptions, NearCacheStats } from '@shoal/protocol';
+export type { ErrorCode, GetOrSetOptions, Loader, NearCacheOptions, NearCacheStats } from '@shoal/protocol';
 export {
   ERROR_CODES,
   isShoalError,
@@ -90,7 +90,6 @@ export { createNode, ShoalNode } from './node.js';
 export type { NodeOptions, ResolvedNodeOptions } from './node-options.js';
 export type { Freshness } from './readthrough/freshness.js';
 export { freshnessOf, readableValue } from './readthrough/freshness.js';
-export type { GetOrSetOptions, Loader } from './readthrough/get-or-set.js';
 export type { Consistency } from './replication/cache-ops.js';
 export {
   type ComputeOwnersInput,

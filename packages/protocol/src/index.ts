@@ -28,6 +28,16 @@ export { StreamTracker } from './near/stream-tracker.js';
 export type { InvalidationEvent, NearReadReply, StreamPosition, SubscribeReply } from './near/stream-types.js';
 export { isInvalidationEvent } from './near/stream-types.js';
 export { hashKeyForPartition, partitionOf, xxhash32Bytes } from './partition.js';
+export type {
+  GetOrSetOptions,
+  Loader,
+  LoadOutcome,
+  LoadReply,
+  LoadTransport,
+  ResolvedGetOrSetOptions,
+} from './read-through.js';
+export { GetOrSetRunner, resolveGetOrSetOptions } from './read-through.js';
+export { MAX_TAG_LENGTH, MAX_TAGS_PER_VALUE, validateTag, validateTags } from './tags.js';
 export { formatBytes, parseBytes, parseDuration } from './units.js';
 export type { WireMessage } from './wire.js';
 export { decodeFrame, encodeFrame, MessageKind } from './wire.js';

@@ -8,7 +8,7 @@
  * its time (the holder died) is handed to the next caller. So one loader runs
  * per key at a time across the cluster, not one per process.
  */
-import { ManagedValue, MessageKind, ShoalError } from '@shoal/protocol';
+import { type LoadOutcome, type LoadReply, ManagedValue, MessageKind, ShoalError } from '@shoal/protocol';
 import type { ClusterView } from '../replication/cluster-view.js';
 import type { Replicator } from '../replication/replicator.js';
 import type { LocalCache } from '../store/local-cache.js';
@@ -16,28 +16,10 @@ import type { TagRegistry } from '../tags/tag-registry.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 import { freshnessOf } from './freshness.js';
 
-/**
- * What a Load request gets back:
- * - ['fresh', stored]: a fresh value;
- * - ['none']: the lease holder's loader found nothing (nothing is cached);
- * - ['stale', stored]: another caller is refreshing; this value is within its grace;
- * - ['lease', stale | null, token]: run the loader and report with this token;
- * - ['failed', message]: the lease holder's loader failed and nothing servable is left;
- * - ['busy']: still loading elsewhere after waiting; ask again.
- */
-export type LoadReply =
-  | [state: 'fresh', stored: unknown]
-  | [state: 'none']
-  | [state: 'stale', stored: unknown]
-  | [state: 'lease', stale: unknown, token: number]
-  | [state: 'failed', message: string]
-  | [state: 'busy'];
+export type { LoadOutcome, LoadReply } from '@shoal/protocol';
 
 /** Load body: [key, leaseMs, waitMs]. */
 export type LoadBody = [key: string, leaseMs: number, waitMs: number];
-
-/** How the lease holder's loader ended. */
-export type LoadOutcome = 'value' | 'none' | 'error';
 
 /** LoadDone body: [key, token, outcome, value | message, ttlMs, graceMs, tags]. */
 export type LoadDoneBody = [

@@ -7,10 +7,32 @@
  * than `timeout` (it then finishes in the background and its value is stored);
  * `hardTimeout` bounds the wait for a loader when nothing stale is available.
  */
-import { isShoalError, parseDuration, ShoalError } from '@shoal/protocol';
-import { validateTags } from '../tags/tag-registry.js';
-import { unwrap } from './freshness.js';
-import type { LoadOutcome, LoadReply } from './load-coordinator.js';
+import { isShoalError, ShoalError } from './errors.js';
+import { ManagedValue } from './managed-value.js';
+import { validateTags } from './tags.js';
+import { parseDuration } from './units.js';
+
+/**
+ * What a Load request gets back from the key's primary:
+ * - ['fresh', stored]: a fresh value;
+ * - ['none']: the lease holder's loader found nothing (nothing is cached);
+ * - ['stale', stored]: another caller is refreshing; this value is within its grace;
+ * - ['lease', stale | null, token]: run the loader and report with this token;
+ * - ['failed', message]: the lease holder's loader failed and nothing servable is left;
+ * - ['busy']: still loading elsewhere after waiting; ask again.
+ */
+export type LoadReply =
+  | [state: 'fresh', stored: unknown]
+  | [state: 'none']
+  | [state: 'stale', stored: unknown]
+  | [state: 'lease', stale: unknown, token: number]
+  | [state: 'failed', message: string]
+  | [state: 'busy'];
+
+/** How the lease holder's loader ended. */
+export type LoadOutcome = 'value' | 'none' | 'error';
+
+const unwrap = (stored: unknown) => (stored instanceof ManagedValue ? stored.value : stored);
 
 /** Options of `getOrSet`. */
 export interface GetOrSetOptions {
