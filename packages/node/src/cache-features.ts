@@ -51,6 +51,7 @@ export class NodeCacheFeatures {
   readonly near: NearCache | undefined;
   private readonly subscriber: InvalidationSubscriber | undefined;
   private readonly tags: TagService;
+  readonly tagRegistry: TagRegistry;
   private readonly loads: LoadCoordinator;
   private readonly mode: 'near' | 'hot-keys' | undefined;
 
@@ -64,6 +65,7 @@ export class NodeCacheFeatures {
     });
     store.onChange = (key) => this.source.changed(key);
     const registry = new TagRegistry();
+    this.tagRegistry = registry;
     const versions = {
       nextVersion: () => store.cache.nextVersion(),
       observeVersion: (v: number) => store.cache.observeVersion(v),

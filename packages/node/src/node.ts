@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { type InvalidationStats, NodeCacheFeatures } from './cache-features.js';
 import { ClusterCache } from './cluster/cluster-cache.js';
+import type { InvalidationSource } from './invalidation/invalidation-source.js';
 import { MessageLog } from './log/message-log.js';
 import { PubSub } from './log/pubsub.js';
 import { isLive, type Member, type MemberState } from './membership/member.js';
@@ -36,6 +37,7 @@ import { createHttpServer } from './server/http-server.js';
 import { createNodeMetrics } from './server/node-metrics.js';
 import { readinessOf } from './server/readiness.js';
 import { type CacheStats, LocalCache } from './store/local-cache.js';
+import type { TagRegistry } from './tags/tag-registry.js';
 import { PeerTransport } from './transport/peer-transport.js';
 import {
   type ExportSnapshotOptions,
@@ -245,6 +247,16 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   /** The near cache (or hot-key copies) of this node, when on. */
   get nearCache(): NearCache | undefined {
     return this.cacheFeatures.near;
+  }
+
+  /** @internal the client endpoint: this node's invalidation stream. */
+  nearSource(): InvalidationSource {
+    return this.cacheFeatures.source;
+  }
+
+  /** @internal the client endpoint: tag marks, to judge tagged values before they leave the node. */
+  tagRegistry(): TagRegistry {
+    return this.cacheFeatures.tagRegistry;
   }
 
   /** Id of the primary of `key`'s partition in this node's table. */

@@ -73,6 +73,18 @@ export const MessageKind = {
   Load: 26,
   /** The holder of a read-through lease reports: [key, token, ok, value | message, ttlMs, graceMs, tags]. */
   LoadDone: 27,
+  /** Client read-through lease request, answered like Load with plain values: [key, leaseMs, waitMs]. */
+  ClientLoad: 28,
+  /** Client lease holder's report: [key, token, outcome, payload, ttlMs, graceMs, tags]. */
+  ClientLoadDone: 29,
+  /** Client tag invalidation: [tag, 'delete' | 'expire']. Reply: { nodes }. */
+  ClientTagMark: 30,
+  /** Client subscribes to this node's invalidation stream: []. Reply: [incarnation, true, positions]. */
+  ClientInvalidationSubscribe: 31,
+  /** Node to client, one-way: a batch of invalidation events [[partition, epoch, seq, key, version], ...]. */
+  ClientInvalidate: 32,
+  /** Client near read: [key]. Reply: [value, expiresAt, epoch, seq, cacheable, nodeId]. */
+  ClientNearRead: 33,
   /** Client endpoint: first request of a client: [protocolVersion]. Reply: { nodeId, protocol, table }. */
   ClientHello: 40,
   /** Client endpoint: a cache op run through the node's routing: [op, args, consistency | null, tableId]. */

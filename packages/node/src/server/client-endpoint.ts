@@ -33,6 +33,7 @@ import type { MessageLog } from '../log/message-log.js';
 import type { PubSub } from '../log/pubsub.js';
 import { isCacheOp } from '../replication/cache-ops.js';
 import { verifyBearer } from './auth.js';
+import { type NearHost, registerNearHandlers } from './client-near-handlers.js';
 
 /** Version of the client protocol this endpoint speaks (hello checks it). */
 export const CLIENT_PROTOCOL_VERSION = 1;
@@ -243,6 +244,7 @@ export class ClientEndpoint {
     });
     this.registerLogHandlers();
     this.registerPubSubHandlers();
+    registerNearHandlers(this.handlers, () => this.host() as unknown as NearHost, Date.now);
   }
 
   private cacheOp(body: unknown, connection: ClientConnection): Promise<unknown> {
@@ -365,6 +367,7 @@ class ClientConnection {
   private flushScheduled = false;
   private closed = false;
   private readonly subscriptions = new Map<number, () => void>();
+  private readonly disposers: (() => void)[] = [];
 
   constructor(
     private readonly ws: WebSocket,
@@ -373,6 +376,17 @@ class ClientConnection {
   ) {
     ws.on('message', (data: Buffer, isBinary) => this.receive(data, isBinary));
     ws.on('error', () => {}); // 'close' follows and cleans up
+  }
+
+  /** A one-way message to the client, in order with the replies. */
+  push(kind: number, body: unknown): void {
+    this.enqueue([kind, 0, body]);
+  }
+
+  /** Runs `dispose` when the connection closes. */
+  onDispose(dispose: () => void): void {
+    if (this.closed) dispose();
+    else this.disposers.push(dispose);
   }
 
   pushTable(table: ClientTable): void {
@@ -404,6 +418,7 @@ class ClientConnection {
     this.closed = true;
     for (const unsubscribe of this.subscriptions.values()) unsubscribe();
     this.subscriptions.clear();
+    for (const dispose of this.disposers.splice(0)) dispose();
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
