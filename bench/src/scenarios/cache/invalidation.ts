@@ -8,25 +8,32 @@
  */
 import { type LatencyRun, pairLatencies } from './latency.js';
 import type { PacedRun } from './pacing.js';
-import type { CacheParams } from './params.js';
+import type { CacheParams, RatePhase } from './params.js';
 import { measureSkew, proveInvalidationPath, waitFor } from './processes.js';
 import type { CacheWorker } from './worker-client.js';
 
-/** One run of one contender. */
-export interface InvalidationRun {
+/** One rate phase of one run of one contender. */
+export interface InvalidationPhase {
+  readonly ratePerSec: number;
   readonly latency: LatencyRun;
   readonly writes: PacedRun;
   /** Observer clock minus writer clock, removed from every latency, and the bound on its error. */
   readonly skew: { readonly skewMs: number; readonly errorMs: number };
 }
 
+/** Every phase of one run, in the order of the params. */
+export type InvalidationRun = readonly InvalidationPhase[];
+
 async function measure(
   writer: CacheWorker,
   observer: CacheWorker,
   keys: readonly string[],
+  phase: RatePhase,
   p: CacheParams,
-): Promise<InvalidationRun> {
-  const { ratePerSec, valueBytes, maxMs, warmupWrites } = p.invalidation;
+): Promise<InvalidationPhase> {
+  const { valueBytes, maxMs } = p.invalidation;
+  const { ratePerSec, warmupWrites } = phase;
+  await observer.call('watch', null, p.readyTimeoutMs);
   const skew = await measureSkew(writer, observer, p.readyTimeoutMs);
   const { writtenAt, run } = await writer.call('writePaced', { keys, ratePerSec, maxMs, valueBytes }, maxMs * 2 + 5000);
   await waitFor(
@@ -37,6 +44,7 @@ async function measure(
   const sampled = Math.min(warmupWrites, run.issued);
   const droppedAt = await observer.call('dropTimes', keys.slice(sampled, run.issued), p.readyTimeoutMs);
   return {
+    ratePerSec,
     latency: pairLatencies(writtenAt.subarray(sampled, run.issued), droppedAt, skew.skewMs),
     writes: run,
     skew,
@@ -54,12 +62,16 @@ export async function shoalInvalidation(
   const primary = writerId;
   const probes = await writer.call('shoalKeys', { prefix: `probe:${run}:`, count: 8, primary }, p.readyTimeoutMs);
   await proveInvalidationPath(writer, observer, probes, p.settleTimeoutMs);
-  const keys = await writer.call(
-    'shoalKeys',
-    { prefix: `inv:${run}:`, count: p.invalidation.warmupWrites + p.invalidation.writes, primary },
-    p.readyTimeoutMs,
-  );
-  return measure(writer, observer, keys, p);
+  const phases: InvalidationPhase[] = [];
+  for (const [i, phase] of p.invalidation.phases.entries()) {
+    const keys = await writer.call(
+      'shoalKeys',
+      { prefix: `inv:${run}:${i}:`, count: phase.warmupWrites + phase.writes, primary },
+      p.readyTimeoutMs,
+    );
+    phases.push(await measure(writer, observer, keys, phase, p));
+  }
+  return phases;
 }
 
 /** BentoCache: `writer` sets, `observer` hears of it on the Redis bus. */
@@ -71,6 +83,10 @@ export async function bentoInvalidation(
 ): Promise<InvalidationRun> {
   const probes = Array.from({ length: 8 }, (_, i) => `probe:${run}:${i}`);
   await proveInvalidationPath(writer, observer, probes, p.settleTimeoutMs);
-  const keys = Array.from({ length: p.invalidation.warmupWrites + p.invalidation.writes }, (_, i) => `inv:${run}:${i}`);
-  return measure(writer, observer, keys, p);
+  const phases: InvalidationPhase[] = [];
+  for (const [i, phase] of p.invalidation.phases.entries()) {
+    const keys = Array.from({ length: phase.warmupWrites + phase.writes }, (_, k) => `inv:${run}:${i}:${k}`);
+    phases.push(await measure(writer, observer, keys, phase, p));
+  }
+  return phases;
 }

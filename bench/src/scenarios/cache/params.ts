@@ -4,20 +4,26 @@
  * both contenders in about 20 s; its numbers are not meaningful.
  */
 
+/** Distinct keys written once each at `ratePerSec`, open loop. */
+export interface RatePhase {
+  readonly ratePerSec: number;
+  /** Written at the rate before the sampled ones, not sampled (JIT, connections, first batches). */
+  readonly warmupWrites: number;
+  /** Sampled writes: writes / ratePerSec is the measured window. */
+  readonly writes: number;
+}
+
 export interface CacheParams {
   /** Deadline for a worker to start its cache (node listening, Redis connected), ms. */
   readonly readyTimeoutMs: number;
   /** Deadline for a cluster to agree on its table and for an invalidation path to be live, ms. */
   readonly settleTimeoutMs: number;
-  /** Write on process A, drop seen on process B. */
+  /** Write on process A, drop seen on process B: one phase per rate, in order, on the same processes. */
   readonly invalidation: {
-    readonly ratePerSec: number;
-    /** Written at the rate before the sampled ones, not sampled (JIT, connections, first batches). */
-    readonly warmupWrites: number;
-    /** Distinct keys, each written once: writes / ratePerSec is the measured window. */
-    readonly writes: number;
+    /** The first is the rate the target is set at; a lower one shows the path without a saturated writer. */
+    readonly phases: readonly RatePhase[];
     readonly valueBytes: number;
-    /** Cap on the paced phase, and separately on waiting for the last drops. */
+    /** Cap on a paced phase, and separately on waiting for its last drops. */
     readonly maxMs: number;
     /** Near cache / L1 size of the observing process. */
     readonly observerEntries: number;
@@ -50,9 +56,10 @@ export const FULL: CacheParams = {
   readyTimeoutMs: 20_000,
   settleTimeoutMs: 20_000,
   invalidation: {
-    ratePerSec: 10_000,
-    warmupWrites: 10_000,
-    writes: 30_000,
+    phases: [
+      { ratePerSec: 10_000, warmupWrites: 10_000, writes: 30_000 },
+      { ratePerSec: 1000, warmupWrites: 1000, writes: 3000 },
+    ],
     valueBytes: 100,
     maxMs: 15_000,
     observerEntries: 10_000,
@@ -72,6 +79,10 @@ export const FULL: CacheParams = {
 
 export const QUICK: CacheParams = {
   ...FULL,
-  invalidation: { ...FULL.invalidation, warmupWrites: 2000, writes: 4000, maxMs: 5000 },
+  invalidation: {
+    ...FULL.invalidation,
+    phases: [{ ratePerSec: 10_000, warmupWrites: 2000, writes: 4000 }],
+    maxMs: 5000,
+  },
   reads: { ...FULL.reads, keys: 1000, traceOps: 20_000, bypassTraceOps: 2000, rounds: 2, maxMs: 3000 },
 };
