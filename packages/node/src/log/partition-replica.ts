@@ -37,6 +37,8 @@ export class PartitionReplica {
   readonly groupSnapshots = new Map<string, unknown>();
   /** group -> settings the snapshot was made with */
   readonly groupSettings = new Map<string, GroupSettings>();
+  /** Followers this leader has sent the topic options to (they travel with the first replication only). */
+  readonly optionsSentTo = new Set<string>();
   /** Table version at which this node last took over as leader (0 = not leading). */
   ledAt = 0;
   /** The takeover in progress (or done) for `ledAt`. */

@@ -91,13 +91,23 @@ export function resolveTopicOptions(options: TopicOptions = {}): ResolvedTopicOp
   });
 }
 
+const APPEND_KEYS = new Set(['key', 'id', 'headers', 'acks']);
+
 /** Checks append options; returns them with the default ack level. */
 export function checkAppendOptions(options: AppendOptions = {}): Required<Pick<AppendOptions, 'acks'>> & AppendOptions {
+  return { ...options, acks: appendAcks(options) };
+}
+
+/**
+ * Checks append options and returns the ack level (default 'quorum'). Allocates nothing: it runs
+ * once per appended message.
+ */
+export function appendAcks(options: AppendOptions): 'leader' | 'quorum' {
   if (typeof options !== 'object' || options === null) {
     throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'append options must be an object');
   }
-  for (const name of Object.keys(options)) {
-    if (!['key', 'id', 'headers', 'acks'].includes(name)) {
+  for (const name in options) {
+    if (!APPEND_KEYS.has(name)) {
       throw new ShoalError(
         'SHOAL_ARGUMENT_INVALID',
         `unknown append option ${JSON.stringify(name)} (known: key, id, headers, acks)`,
@@ -125,5 +135,5 @@ export function checkAppendOptions(options: AppendOptions = {}): Required<Pick<A
   const acks = options.acks ?? 'quorum';
   if (acks !== 'leader' && acks !== 'quorum')
     throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'acks must be leader or quorum');
-  return { ...options, acks };
+  return acks;
 }

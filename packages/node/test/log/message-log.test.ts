@@ -41,6 +41,66 @@ t.test('MessageLog dedupes a retried append by producer id', async (t) => {
   t.equal(records?.length, 1, 'stored once');
 });
 
+t.test('MessageLog stores an id sent twice in one batch once; concurrent retries from two nodes agree', async (t) => {
+  const nodes = await startCluster(t, 3);
+  const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  await a.log.createTopic('pay', { partitions: 2 });
+  // one synchronous run: the three appends travel in one request
+  const [first, twin, other] = await Promise.all([
+    a.log.append('pay', 'x', { id: 'same' }),
+    a.log.append('pay', 'x', { id: 'same' }),
+    a.log.append('pay', 'y', { id: 'other' }),
+  ]);
+  t.equal(twin.offset, first.offset, 'the twin gets the first offset');
+  t.same([first.duplicate, twin.duplicate, other.duplicate], [false, true, false]);
+  const [fromA, fromB] = await Promise.all([
+    a.log.append('pay', 'z', { id: 'raced' }),
+    b.log.append('pay', 'z', { id: 'raced' }),
+  ]);
+  t.equal(fromA.offset, fromB.offset, 'two nodes retrying at once get one offset');
+  t.equal([fromA, fromB].filter((r) => r.duplicate).length, 1, 'exactly one of them is the duplicate');
+  const stored = [...(await a.log.read('pay', 0, 0, 100)), ...(await a.log.read('pay', 1, 0, 100))].map((r) => r.id);
+  t.same(stored.sort(), ['other', 'raced', 'same'], 'each id stored once');
+});
+
+t.test('MessageLog followers hold key, id, headers and timestamp as the leader stored them', async (t) => {
+  const nodes = await startCluster(t, 3);
+  const [a] = nodes as [(typeof nodes)[0]];
+  await a.log.createTopic('full', { partitions: 1 });
+  const headers = { trace: 't-1', 'content-type': 'application/json' };
+  await Promise.all([
+    a.log.append('full', { n: 1 }, { key: 'k', id: 'i-1', headers }),
+    a.log.append('full', null),
+    a.log.append('full', [1, 'two'], { key: 'k' }),
+  ]);
+  const before = await a.log.read('full', 0, 0, 10);
+  // the leader dies: the follower's copy is what the new leader serves
+  const ring = await import('../../src/index.js').then(async (m) => {
+    const table = a.partitionTable();
+    return { table, partitioner: new m.Partitioner(table.partitionCount, await m.createXxHash32()) };
+  });
+  const leaderId = ring.table.owners[ring.partitioner.partitionOf('full\u00000')]?.[0];
+  const leader = nodes.find((n) => n.id === leaderId);
+  const survivors = nodes.filter((n) => n !== leader);
+  await leader?.shutdown();
+  const reader = survivors[0] as (typeof nodes)[0];
+  let after: typeof before = [];
+  await eventually(
+    t,
+    'the new leader serves the partition',
+    async () => {
+      after = await reader.log.read('full', 0, 0, 10).catch(() => []);
+      return after.length === 3;
+    },
+    30_000,
+  );
+  t.same(
+    after.map(({ size: _size, ...r }) => r),
+    before.map(({ size: _size, ...r }) => r),
+    'the same records, field for field',
+  );
+});
+
 t.test('MessageLog consumer group delivers each message to one member, acks, and reports lag', async (t) => {
   const nodes = await startCluster(t, 3);
   await nodes[0]?.log.createTopic('jobs', { partitions: 3 });
