@@ -73,7 +73,7 @@ const load = (ops: number, cpuUs: number, errors = 0): LoadResult => ({
   windowMs: 1000,
   opsPerSec: ops,
   lateStartMs: 0,
-  firstError: errors > 0 ? 'HTTP 500' : null,
+  firstError: errors > 0 ? 'SHOAL_REPLICATION_QUORUM' : null,
   cpuUs,
   buckets: [],
 });

@@ -1,7 +1,7 @@
 /**
  * Scenario `scaling`: how Shoal behaves as the cluster grows. (a) Throughput
- * with 1, 2, 3 and 5 node processes, each driven through its HTTP API by its
- * own load process, beside one redis-server driven by as many load processes;
+ * with 1, 2, 3 and 5 node processes, driven by as many @shoal/client load
+ * processes, beside one redis-server driven by as many load processes;
  * (b) the cost of a 4th node joining a loaded 3-node cluster: keys and bytes
  * moved against the ideal 1/N share, time to settle, throughput dip. Sizes in
  * scaling/params.ts; what is measured in bench/README.md.
@@ -17,7 +17,7 @@ import { rebalanceSection } from './scaling/rebalance-section.js';
 export const scaling: Scenario = {
   name: 'scaling',
   description:
-    'Throughput vs nodes (1, 2, 3, 5 node processes, one HTTP load process each) against one redis-server with as many load processes, CPU per op; rebalancing cost when a 4th node joins a loaded 3-node cluster (keys and bytes moved vs the ideal 1/N, time to settle, throughput dip).',
+    'Throughput vs nodes (1, 2, 3, 5 node processes, one @shoal/client load process each) against one redis-server with as many load processes, CPU per op; rebalancing cost when a 4th node joins a loaded 3-node cluster (keys and bytes moved vs the ideal 1/N, time to settle, throughput dip).',
   async run(ctx: ScenarioContext): Promise<ScenarioResult> {
     const p = ctx.quick ? QUICK : FULL;
     const sizes = p.throughput.sizes;

@@ -35,7 +35,7 @@ function table(sizes: readonly SizeResult[], redisLabel: string, concurrency: nu
   const base = sizes.find((s) => s.nodes === 1 && s.shoal.length > 0);
   const baseOps = base === undefined ? null : ops(base.shoal).median;
   return {
-    title: `Throughput vs nodes: N node processes, N load processes (one per node, ${concurrency} requests in flight each), 90/10 get/set; Shoal through its HTTP API, Redis (one server) through ioredis; ops/s median of runs with min-max; x = Shoal / Redis at the same N; scaling = ops/s / (N x ops/s at 1 node)`,
+    title: `Throughput vs nodes: N node processes, N load processes (${concurrency} requests in flight each), 90/10 get/set; Shoal through @shoal/client, Redis (one server) through ioredis; ops/s median of runs with min-max; x = Shoal / Redis at the same N; scaling = ops/s / (N x ops/s at 1 node)`,
     columns: [
       right('nodes'),
       right('shoal ops/s'),
@@ -90,7 +90,7 @@ function chart(sizes: readonly SizeResult[], redisLabel: string): ChartFile[] {
                   points: redis.map((s) => [s.nodes, ops(s.redis as SizeRun[]).median] as const),
                 },
               ]),
-          { name: 'shoal (HTTP API)', points: shoal.map((s) => [s.nodes, ops(s.shoal).median] as const) },
+          { name: 'shoal (@shoal/client)', points: shoal.map((s) => [s.nodes, ops(s.shoal).median] as const) },
         ],
         formatY: formatSi,
       }),
@@ -109,7 +109,7 @@ export function nodesSection(sizes: readonly SizeResult[], redisVersion: string 
         group: 'throughput vs nodes',
         metric: `get+set 90/10 @ ${s.nodes} node${s.nodes === 1 ? '' : 's'}`,
         unit: 'ops/s',
-        subject: `shoal ${s.nodes} node${s.nodes === 1 ? '' : 's'} (HTTP)`,
+        subject: `shoal ${s.nodes} node${s.nodes === 1 ? '' : 's'}`,
         anchor: `${redisLabel}, ${s.nodes} load process${s.nodes === 1 ? '' : 'es'}`,
         subjectValue: ops(s.shoal),
         anchorValue: ops(s.redis),
@@ -123,7 +123,7 @@ export function nodesSection(sizes: readonly SizeResult[], redisVersion: string 
           group: 'throughput vs nodes',
           metric: `CPU per op (servers + load processes) @ ${s.nodes} node${s.nodes === 1 ? '' : 's'}`,
           unit: 'us',
-          subject: `shoal ${s.nodes} node${s.nodes === 1 ? '' : 's'} (HTTP)`,
+          subject: `shoal ${s.nodes} node${s.nodes === 1 ? '' : 's'}`,
           anchor: redisLabel,
           subjectValue: shoalCpu,
           anchorValue: redisCpu,
@@ -133,7 +133,7 @@ export function nodesSection(sizes: readonly SizeResult[], redisVersion: string 
   }
   const notes = [
     'throughput vs nodes: every node and every load process is its own process on this machine, so past its core count more nodes share the same cores: the curve shows the cost of coordination, not the capacity of N machines',
-    'throughput vs nodes: Shoal is driven through its HTTP API (JSON over HTTP/1.1 keep-alive, the path any non-Node client has), Redis through RESP with ioredis; Shoal keeps 2 copies from 2 nodes on, Redis 1',
+    'throughput vs nodes: Shoal is driven through @shoal/client (one WebSocket per node it talks to, keys routed to their primary), each load process first connected to a different node; Redis through RESP with ioredis (no auto-pipelining); Shoal keeps 2 copies from 2 nodes on, Redis 1',
     'throughput vs nodes: CPU/op = CPU in the timed window over operations completed in it; server = node processes or redis-server (from /proc/<pid>/stat), all = plus the load processes',
   ];
   const firstError = sizes.flatMap((s) => s.shoal.flatMap((r) => r.workers)).find((w) => w.firstError !== null);

@@ -1,7 +1,7 @@
 /**
  * Throughput as the cluster grows: a fresh cluster of `nodes` node processes,
- * driven through its HTTP API by as many load processes (one per node, so
- * clients spread over the cluster as they would behind a load balancer), and
+ * driven by as many load processes, each one @shoal/client first connected to
+ * a different node (the client then routes every key to its owner), and
  * the anchor line: one redis-server driven by the same number of ioredis load
  * processes. CPU of the servers is read from /proc over the timed window.
  */
@@ -11,7 +11,7 @@ import { runTask } from '../../runner/child-runner.js';
 import type { LoadResult, LoadSpec } from '../cluster/load.js';
 import { LocalCluster } from '../cluster/local-cluster.js';
 import type { RedisLoadInput, RedisPrefillInput } from '../cluster/redis-load-task.js';
-import type { HttpLoadInput } from './http-load-task.js';
+import type { ClientLoadInput } from './client-load-task.js';
 import type { ScalingParams } from './params.js';
 
 /** One run at one cluster size. */
@@ -26,7 +26,7 @@ export interface SizeRun {
   readonly clientCpuUs: number;
 }
 
-const httpTask = new URL('./http-load-task.js', import.meta.url);
+const clientTask = new URL('./client-load-task.js', import.meta.url);
 const redisTask = new URL('../cluster/redis-load-task.js', import.meta.url);
 
 type Throughput = ScalingParams['throughput'];
@@ -63,7 +63,7 @@ async function drive(
   };
 }
 
-/** Fresh cluster of `nodes`; each node writes its share of the keys, then one HTTP load process per node. */
+/** Fresh cluster of `nodes`; each node writes its share of the keys, then one client load process per node. */
 export async function measureShoalAtSize(p: ScalingParams, nodes: number, run: number): Promise<SizeRun> {
   const t = p.throughput;
   const cluster = await LocalCluster.start({
@@ -82,12 +82,12 @@ export async function measureShoalAtSize(p: ScalingParams, nodes: number, run: n
       cluster.nodes.map((n) => n.pid),
       nodes,
       (i, startAt) => ({
-        module: httpTask,
-        exportName: 'httpLoad',
+        module: clientTask,
+        exportName: 'shoalClientLoad',
         input: {
           address: cluster.nodes[i]?.address ?? '',
           spec: spec(t, run * 100 + i, startAt),
-        } satisfies HttpLoadInput,
+        } satisfies ClientLoadInput,
       }),
     );
     return { nodes, ...result };

@@ -14,7 +14,7 @@ export interface ScalingParams {
     readonly sizes: readonly number[];
     readonly warmupMs: number;
     readonly durationMs: number;
-    /** Requests in flight per load process (keep-alive HTTP connections, or one ioredis pipeline). */
+    /** Operations in flight per load process (over one client, or one ioredis connection). */
     readonly concurrency: number;
     readonly keys: number;
     readonly readFraction: number;
