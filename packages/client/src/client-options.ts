@@ -2,10 +2,16 @@
  * Options of `connect`, validated once: defaults applied, every field checked
  * (a bad one throws SHOAL_CONFIG_INVALID naming it), the result frozen.
  */
-import { ShoalError } from '@shoal/protocol';
+import { parseDuration, ShoalError } from '@shoal/protocol';
 
 /** What `connect` accepts. */
 export interface ConnectOptions {
+  /**
+   * Near cache: a bounded in-process copy of values read through this client,
+   * kept exact by the nodes' invalidation streams (never older than an
+   * invalidation it has received; dropped when a stream disconnects). Off by default.
+   */
+  nearCache?: { maxEntries: number; maxTtl?: number | string };
   /** Seed nodes, `ws://host:port` (or `wss://`); any one answering is enough, the rest of the cluster is learned from it. */
   nodes: readonly string[];
   /** Bearer token, when the nodes are started with `token`. */
@@ -28,6 +34,8 @@ export interface ConnectOptions {
 
 /** Complete, frozen options. */
 export interface ResolvedConnectOptions {
+  /** The near cache, when on. */
+  readonly nearCache: { readonly maxEntries: number; readonly maxTtlMs: number } | undefined;
   readonly nodes: readonly string[];
   readonly token: string | undefined;
   readonly timeoutMs: number;
@@ -49,6 +57,7 @@ const KNOWN = new Set([
   'reconnectBaseMs',
   'reconnectMaxMs',
   'maxFrameBytes',
+  'nearCache',
 ]);
 
 function invalid(option: string, message: string): ShoalError {
@@ -94,6 +103,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
   const timeoutMs = integer(options.timeout ?? 10_000, 'timeout', 1, 3_600_000);
   const reconnectBaseMs = integer(options.reconnectBaseMs ?? 50, 'reconnectBaseMs', 1, 60_000);
   return Object.freeze({
+    nearCache: resolveNearCache(options.nearCache),
     nodes: Object.freeze(nodes),
     token: options.token,
     timeoutMs,
@@ -110,4 +120,22 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
 export function reconnectDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random) {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+function resolveNearCache(near: ConnectOptions['nearCache']): ResolvedConnectOptions['nearCache'] {
+  if (near === undefined) return undefined;
+  if (typeof near !== 'object' || near === null) throw invalid('nearCache', 'must be { maxEntries, maxTtl? }');
+  const maxEntries = integer(near.maxEntries, 'nearCache.maxEntries', 1, 100_000_000);
+  let maxTtlMs = 300_000;
+  if (near.maxTtl !== undefined) {
+    try {
+      maxTtlMs = typeof near.maxTtl === 'number' ? near.maxTtl : parseDuration(near.maxTtl);
+    } catch {
+      maxTtlMs = Number.NaN;
+    }
+    if (!Number.isFinite(maxTtlMs) || maxTtlMs <= 0) {
+      throw invalid('nearCache.maxTtl', `${JSON.stringify(near.maxTtl)} is not a positive duration (ms or '30s')`);
+    }
+  }
+  return Object.freeze({ maxEntries, maxTtlMs });
 }

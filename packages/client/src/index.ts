@@ -18,8 +18,11 @@ export type {
   ConsumerHandle,
   EntryKind,
   ErrorCode,
+  GetOrSetOptions,
+  Loader,
   LogApi,
   LogEntry,
+  NearCacheStats,
   PubSubApi,
   ScanOptions,
   ScanResult,
@@ -29,7 +32,7 @@ export type {
 } from '@shoal/protocol';
 export { ERROR_CODES, isShoalError, ShoalError } from '@shoal/protocol';
 export type { ConnectOptions, ResolvedConnectOptions } from './client-options.js';
-export { type CacheCallOptions, type ReadOptions, RemoteCache } from './remote-cache.js';
+export { type CacheCallOptions, type ReadOptions, RemoteCache, type TaggedSetOptions } from './remote-cache.js';
 export { RemoteConsumer, type RemoteConsumerEventMap } from './remote-consumer.js';
 export { RemoteLog } from './remote-log.js';
 export { RemotePubSub, type Unsubscribe } from './remote-pubsub.js';

@@ -9,14 +9,41 @@ import {
   type CacheApi,
   type CallOptions,
   type EntryKind,
+  type GetOrSetOptions,
+  GetOrSetRunner,
   isShoalError,
+  type Loader,
+  type LoadReply,
   MessageKind,
+  type ResolvedGetOrSetOptions,
+  resolveGetOrSetOptions,
   type ScanOptions,
   type ScanResult,
   type SetOptions,
   ShoalError,
 } from '@shoal/protocol';
 import type { RequestOptions, ShoalClient } from './shoal-client.js';
+
+/** Operations that change their key (the near cache drops it around them). */
+const WRITES = new Set([
+  'set',
+  'delete',
+  'expire',
+  'persist',
+  'incr',
+  'decr',
+  'hset',
+  'hdel',
+  'lpush',
+  'rpush',
+  'lpop',
+  'rpop',
+]);
+
+/** Options of `set` through the client: the store's, plus tags. */
+export interface TaggedSetOptions extends SetOptions {
+  tags?: string[];
+}
 
 /** Options of a client cache call: the embedded ones plus timeout and signal. */
 export type CacheCallOptions = CallOptions & RequestOptions;
@@ -32,6 +59,8 @@ export interface ReadOptions extends CacheCallOptions {
 
 /** The cluster-wide cache, through the client. `V` types the stored values. */
 export class RemoteCache<V = unknown> implements CacheApi<V> {
+  private runner: GetOrSetRunner | undefined;
+
   constructor(private readonly client: ShoalClient<V>) {}
 
   private op(op: string, args: unknown[], options?: CacheCallOptions): Promise<unknown> {
@@ -40,10 +69,25 @@ export class RemoteCache<V = unknown> implements CacheApi<V> {
       return Promise.reject(new ShoalError('SHOAL_KEY_INVALID', 'key must be a non-empty string'));
     }
     const body = [op, args, options?.consistency ?? null, this.client.tableId];
-    return this.client.call(MessageKind.ClientCache, body, key, options);
+    const near = this.client.near;
+    if (near === undefined || !WRITES.has(op)) return this.client.call(MessageKind.ClientCache, body, key, options);
+    // dropped before and after: a near read that raced with this write keeps nothing older than it
+    near.invalidate(key);
+    return this.client.call(MessageKind.ClientCache, body, key, options).finally(() => near.invalidate(key));
   }
 
   get<T extends V = V>(key: string, options?: ReadOptions): Promise<T | undefined> {
+    const near = this.client.near;
+    if (near !== undefined && options?.read !== 'replica' && options?.consistency === undefined) {
+      if (typeof key !== 'string' || key.length === 0) {
+        return Promise.reject(new ShoalError('SHOAL_KEY_INVALID', 'key must be a non-empty string'));
+      }
+      const held = near.lookup(key);
+      if (held !== undefined) return Promise.resolve(held as T);
+      return near.read(key, () => this.client.call(MessageKind.ClientNearRead, [key], key, options)) as Promise<
+        T | undefined
+      >;
+    }
     if (options?.read === 'replica') {
       if (typeof key !== 'string' || key.length === 0) {
         return Promise.reject(new ShoalError('SHOAL_KEY_INVALID', 'key must be a non-empty string'));
@@ -52,7 +96,7 @@ export class RemoteCache<V = unknown> implements CacheApi<V> {
     }
     return this.op('get', [key], options) as Promise<T | undefined>;
   }
-  set(key: string, value: V, options?: SetOptions & CacheCallOptions): Promise<boolean> {
+  set(key: string, value: V, options?: TaggedSetOptions & CacheCallOptions): Promise<boolean> {
     if (options === undefined) return this.op('set', [key, value, null]) as Promise<boolean>;
     const { consistency, timeout, signal, ...setOptions } = options;
     return this.op('set', [key, value, setOptions], {
@@ -146,6 +190,66 @@ export class RemoteCache<V = unknown> implements CacheApi<V> {
         throw new ShoalError('SHOAL_KEY_INVALID', 'key must be a non-empty string');
     }
     await Promise.all(list.map(([key, value]) => this.set(key, value, options)));
+  }
+
+  /**
+   * Read-through with cluster-wide single flight, as on an embedded node: the
+   * key's primary hands one lease; only its holder runs `loader` (here or in
+   * any other process), everyone else gets its result. See GetOrSetOptions.
+   */
+  getOrSet<T extends V = V>(
+    key: string,
+    loader: Loader<T>,
+    options?: GetOrSetOptions & RequestOptions,
+  ): Promise<T | undefined> {
+    if (typeof key !== 'string' || key.length === 0) {
+      return Promise.reject(new ShoalError('SHOAL_KEY_INVALID', 'key must be a non-empty string'));
+    }
+    if (typeof loader !== 'function') {
+      return Promise.reject(new ShoalError('SHOAL_ARGUMENT_INVALID', 'getOrSet needs a loader function'));
+    }
+    let resolved: ResolvedGetOrSetOptions;
+    try {
+      resolved = resolveGetOrSetOptions(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const call = options?.timeout === undefined && options?.signal === undefined ? undefined : options;
+    this.runner ??= new GetOrSetRunner(
+      {
+        load: (k, leaseMs, waitMs) =>
+          this.client.call(MessageKind.ClientLoad, [k, leaseMs, waitMs], k, {
+            timeout: waitMs + (call?.timeout ?? this.client.options.timeoutMs),
+          }) as Promise<LoadReply>,
+        done: async (k, token, outcome, payload, o) => {
+          const body = [k, token, outcome, outcome === 'none' ? null : payload, o.ttlMs, o.graceMs, o.tags];
+          await this.client.call(MessageKind.ClientLoadDone, body, k);
+          this.client.near?.invalidate(k);
+        },
+        checkValue: () => {}, // the node checks the value when the lease holder reports it
+      },
+      this.client.options.timeoutMs,
+    );
+    return this.runner.run(key, loader, resolved);
+  }
+
+  /** Loader calls this client made for getOrSet. */
+  get loaderCalls(): number {
+    return this.runner?.loaderCalls ?? 0;
+  }
+
+  /** Deletes every value tagged `tag`, on every node. */
+  invalidateTag(tag: string, options?: RequestOptions): Promise<{ nodes: number }> {
+    return this.client.call(MessageKind.ClientTagMark, [tag, 'delete'], undefined, options) as Promise<{
+      nodes: number;
+    }>;
+  }
+
+  /** Marks every value tagged `tag` stale (getOrSet refreshes it, serving it within grace meanwhile). */
+  expireTag(tag: string, options?: RequestOptions): Promise<{ nodes: number }> {
+    return this.client.call(MessageKind.ClientTagMark, [tag, 'expire'], undefined, options) as Promise<{
+      nodes: number;
+    }>;
   }
 
   /** Pages through the keys of the whole cluster (the node walks the members); cursor 0 starts and 0 ends. */

@@ -56,6 +56,11 @@ export class RoutingTable {
     return t.owners[partitionOf(key, t.partitionCount)] ?? [];
   }
 
+  /** The primary of every partition (empty before the first table). */
+  primaries(): (string | undefined)[] {
+    return (this.table?.owners ?? []).map((owners) => owners[0]);
+  }
+
   /** 'host:port' of a node, if the table lists it. */
   addressOf(nodeId: string): string | undefined {
     return this.table?.addresses[nodeId];

@@ -11,7 +11,8 @@
  * known node, and re-subscribes.
  */
 import { EventEmitter } from 'node:events';
-import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
+import { isShoalError, MessageKind, type NearCacheStats, ShoalError } from '@shoal/protocol';
+import { ClientNearCache } from './client-near-cache.js';
 import {
   type ConnectOptions,
   type ResolvedConnectOptions,
@@ -84,6 +85,8 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     messagesOut: 0,
   };
   private readonly table = new RoutingTable();
+  /** @internal the near cache, when `nearCache` is on (shoal.nearCacheStats() reports it). */
+  readonly near: ClientNearCache | undefined;
   /** Open or opening connections, by endpoint URL. */
   private readonly connections = new Map<string, NodeConnection>();
   /** Reconnect backoff of endpoints that failed, by URL. */
@@ -104,6 +107,7 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
   constructor(readonly options: ResolvedConnectOptions) {
     super();
     this.scheme = new URL(options.nodes[0] as string).protocol;
+    this.near = options.nearCache === undefined ? undefined : new ClientNearCache(options.nearCache, options.timeoutMs);
     this.cache = new RemoteCache<V>(this);
     this.log = new RemoteLog<V>(this);
     this.pubsub = new RemotePubSub<V>(this);
@@ -112,6 +116,11 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
   /** Id of the partition table the client routes with (a hash of its owners; 0 before the first). */
   get tableId(): number {
     return this.table.id;
+  }
+
+  /** Near-cache counters (hits, misses, invalidations, drops), when `nearCache` is on. */
+  nearCacheStats(): NearCacheStats | undefined {
+    return this.near?.stats();
   }
 
   /** Node ids with an open connection. */
@@ -321,6 +330,7 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     this.down.delete(connection.url);
     this.counters.connects++;
     this.adoptTable(hello.table);
+    this.near?.connected(connection, hello.nodeId);
     const info = { nodeId: hello.nodeId, url: connection.url };
     this.emit('connect', info);
     if (this.everConnected.has(connection.url)) this.emit('reconnect', info);
@@ -346,6 +356,7 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     const attempts = connection.nodeId === undefined ? (previous?.attempts ?? 0) + 1 : 0;
     this.down.set(connection.url, { attempts, retryAt: Date.now() + this.delay(attempts) });
     if (connection.nodeId !== undefined) {
+      this.near?.disconnected(connection.nodeId);
       this.counters.disconnects++;
       this.emit('disconnect', { nodeId: connection.nodeId, url: connection.url, reason });
     }
@@ -358,10 +369,12 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
   private onPush(kind: number, body: unknown): void {
     if (kind === MessageKind.ClientTopology) this.adoptTable(body as never);
     else if (kind === MessageKind.ClientMessage) this.pubsub.deliver(body);
+    else if (kind === MessageKind.ClientInvalidate) this.near?.events(body);
   }
 
   private adoptTable(table: Parameters<RoutingTable['update']>[0]): void {
     if (!this.table.update(table)) return;
+    this.near?.tableChanged(this.table.partitionCount, this.table.primaries());
     this.counters.topologyUpdates++;
     this.emit('topology', {
       id: this.table.id,
@@ -448,6 +461,7 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     this.closing = (async () => {
       await Promise.allSettled(hooks.map((hook) => hook()));
       this.closed = true;
+      this.near?.close();
       for (const sleeper of [...this.sleepers]) sleeper.wake();
       for (const connection of [...this.connections.values()]) connection.close();
       this.connections.clear();

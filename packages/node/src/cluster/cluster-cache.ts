@@ -604,13 +604,12 @@ export class ClusterCache implements CacheApi {
       throw err;
     }
     const [stored, expiresAt, epoch, seq, hot] = reply;
-    const value = stored === null ? undefined : stored;
     if ((!near.hotOnly || hot) && near.subscriber.accept(partition, address, epoch, seq)) {
-      near.cache.complete(key, token, value, partition, expiresAt);
+      near.cache.complete(key, token, stored, partition, expiresAt);
     } else {
       near.cache.release(key, token);
     }
-    return readableValue(value, features.tags.registry, features.now());
+    return readableValue(stored, features.tags.registry, features.now());
   }
 
   private requireFeatures(): CacheFeatures {
