@@ -112,6 +112,10 @@ export async function main(): Promise<EventDrivenInvalidationResult> {
       }),
     );
 
+    // a near cache keeps a value only from a primary whose invalidation stream it is subscribed to
+    await until('every near cache to subscribe to every primary', () =>
+      cluster.nodes.every((n) => n.invalidationStats().source.subscribers === cluster.nodes.length - 1),
+    );
     // a product whose views both live in near caches (primary elsewhere), so the drop is visible there
     const productId =
       Array.from({ length: 50 }, (_, i) => i + 1).find((id) =>

@@ -103,6 +103,10 @@ export async function main(products = 1000, reads = 5000): Promise<TwoLevelCache
         | ProductRow
         | undefined;
 
+    // a near cache keeps a value only from a primary whose invalidation stream it is subscribed to
+    await until('every near cache to subscribe to every primary', () =>
+      nodes.every((n) => n.invalidationStats().source.subscribers === nodes.length - 1),
+    );
     const hitsBefore = near.stats().hits;
     const callsBefore = databaseCalls;
     for (const id of zipfIds(products, reads, 42)) await read(reader, `product:${id}`);
