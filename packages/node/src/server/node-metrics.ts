@@ -2,10 +2,11 @@
  * Prometheus metrics of one node (prom-client, a registry per node so many
  * nodes can share a process). Everything but call latencies is read when
  * scraped (collect callbacks), so metrics cost nothing on the hot path; call
- * latencies are one histogram observation per cluster cache call.
+ * counts and latencies are plain numbers (CallTimings) read when scraped.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { ShoalNode } from '../node.js';
+import { CallTimings, CallTimingsHistogram } from './call-timings.js';
 
 /** Builds the registry of `node` and starts timing its cache calls. */
 export function createNodeMetrics(node: ShoalNode): Registry {
@@ -120,22 +121,23 @@ export function createNodeMetrics(node: ShoalNode): Registry {
     [],
     (g) => g.set(node.gossipHealth().healthScore),
   );
-  const ops = new Counter({
+  const timings = new CallTimings([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5]);
+  new Counter({
     name: 'shoal_ops_total',
     help: 'Cluster cache calls made through this node, by operation and result (ok or error code)',
     labelNames: ['op', 'result'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of timings.allSeries()) this.inc({ op: s.op, result: s.result }, s.count);
+    },
   });
-  const calls = new Histogram({
-    name: 'shoal_op_duration_seconds',
-    help: 'Cluster cache calls made through this node, by operation and result (ok or error code)',
-    labelNames: ['op', 'result'],
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
-    registers: [registry],
-  });
-  node.cache.onCall = (op, result, seconds) => {
-    ops.inc({ op, result });
-    calls.observe({ op, result }, seconds);
-  };
+  new CallTimingsHistogram(
+    timings,
+    'shoal_op_duration_seconds',
+    'Cluster cache calls made through this node, by operation and result (ok or error code)',
+    registry,
+  );
+  node.cache.onCall = (op, result, seconds) => timings.record(op, result, seconds);
   return registry;
 }
