@@ -46,6 +46,9 @@ interface Pending {
   sent: boolean;
 }
 
+/** What a settled request's callbacks become. */
+const settled = () => {};
+
 /** Callbacks of a connection into its client. */
 export interface ConnectionEvents {
   /** A one-way message from the node (topology push, pub/sub message). */
@@ -256,10 +259,9 @@ export class NodeConnection {
 
   private expire(pending: Pending): void {
     if (this.pending.get(pending.id) !== pending) return;
+    const reject = pending.reject;
     this.forget(pending.id, pending);
-    pending.reject(
-      new ShoalError('SHOAL_TRANSPORT_TIMEOUT', `no reply from ${this.url} within ${pending.timeoutMs} ms`),
-    );
+    reject(new ShoalError('SHOAL_TRANSPORT_TIMEOUT', `no reply from ${this.url} within ${pending.timeoutMs} ms`));
   }
 
   /** Sends a one-way message. */
@@ -282,7 +284,13 @@ export class NodeConnection {
     this.admit();
   }
 
-  /** Stops a settled request's timer and abort listener, and frees its slot. */
+  /**
+   * Stops a settled request's timer and abort listener, frees its slot, and
+   * drops its callbacks (callers take them first): the expiry queue keeps
+   * settled entries until it compacts, and a caller's promise chain held that
+   * long outlives young-generation collections (GC was 40% of the client's CPU
+   * at 64 in flight before).
+   */
   private clear(pending: Pending): void {
     if (pending.sent) {
       pending.sent = false;
@@ -291,6 +299,10 @@ export class NodeConnection {
     if (pending.timer !== undefined) clearTimeout(pending.timer);
     pending.timer = undefined;
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
+    pending.onAbort = undefined;
+    pending.signal = undefined;
+    pending.resolve = settled;
+    pending.reject = settled;
   }
 
   /** Moves queued requests onto the wire while slots are free (skipping ones that already timed out). */
@@ -339,9 +351,10 @@ export class NodeConnection {
   private fail(id: number, err: Error): void {
     const pending = this.pending.get(id);
     if (pending === undefined) return;
+    const reject = pending.reject;
     this.pending.delete(id);
     this.clear(pending);
-    pending.reject(err);
+    reject(err);
     this.admit();
   }
 
@@ -362,11 +375,12 @@ export class NodeConnection {
       if (kind === MessageKind.ReplyOk || kind === MessageKind.ReplyError) {
         const pending = this.pending.get(id);
         if (pending === undefined) continue; // late reply after a timeout or an abort
+        const { resolve, reject } = pending;
         this.pending.delete(id);
         this.clear(pending);
         freed = true;
-        if (kind === MessageKind.ReplyOk) pending.resolve(body);
-        else pending.reject(errorFromWire(body as never));
+        if (kind === MessageKind.ReplyOk) resolve(body);
+        else reject(errorFromWire(body as never));
       } else {
         this.events.onPush(kind, body, this);
       }
@@ -386,8 +400,9 @@ export class NodeConnection {
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) {
+      const reject = p.reject;
       this.clear(p);
-      p.reject(err);
+      reject(err);
     }
     this.events.onClose(this, err.message, err);
   }
