@@ -430,7 +430,6 @@ export class ClusterCache implements CacheApi {
   private runRouted(op: CacheOpName, args: unknown[], options?: CallOptions): Promise<unknown> {
     const key = args[0] as string;
     const consistency = options?.consistency ?? null;
-    const attempt = (timeoutMs: number) => this.attempt(op, args, consistency, timeoutMs, 0);
     try {
       if (this.closed) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node has been closed');
       validateKey(key, this.options.maxKeyBytes);
@@ -447,13 +446,13 @@ export class ClusterCache implements CacheApi {
         const deadline = Date.now() + this.options.requestTimeoutMs;
         return this.replicator.execute(op, args, consistency ?? undefined).catch((err: unknown) => {
           if (!isShoalError(err) || !RETRYABLE.has(err.code)) throw err;
-          return this.routed(key, op, attempt, deadline, err);
+          return this.routed(key, op, (t) => this.attempt(op, args, consistency, t, 0), deadline, err);
         });
       }
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.routed(key, op, attempt);
+    return this.routed(key, op, (t) => this.attempt(op, args, consistency, t, 0));
   }
 
   /**
