@@ -115,6 +115,13 @@ t.test(
       'every message is stored once',
     );
 
+    // another group on another node reads the same messages meanwhile: the kill must cost it nothing
+    const audited = new Set<string>();
+    const auditor = (nodes[1] as ShoalNode).log.consume(topic, { group: 'audit', from: 'earliest' }, (m) => {
+      audited.add(m.id as string);
+    });
+    t.teardown(() => auditor.close());
+
     member.child.stdin?.write(
       `consume ${JSON.stringify({ topic, group: GROUP, ackTimeoutMs: ACK_TIMEOUT_MS, concurrency: CONCURRENCY, ackFirst: ACK_FIRST })}\n`,
     );
@@ -173,6 +180,13 @@ t.test(
       30_000,
     );
 
+    await eventually(t, 'the other group gets every message', () => audited.size === MESSAGES, 30_000);
+    t.same(
+      ids.filter((id) => !audited.has(id)),
+      [],
+      'the other group missed nothing',
+    );
+    await auditor.close();
     const handled = new Map<string, number>();
     for (const id of [...ackedByMember, ...seen.map((s) => s.id)]) handled.set(id, (handled.get(id) ?? 0) + 1);
     t.equal(ids.filter((id) => (handled.get(id) ?? 0) >= 1).length, MESSAGES, 'every message id handled at least once');

@@ -26,6 +26,13 @@ t.test('MessageLog append returns partition and offset; same key keeps order; ev
       Array.from({ length: 50 }, (_, i) => i),
     );
   }
+  // one synchronous run of appends to one key travels as one request: offsets follow the call order
+  const burst = await Promise.all(Array.from({ length: 100 }, (_, i) => c.log.append('orders', i, { key: 'k2' })));
+  t.same(
+    burst.map((r) => r.offset - (burst[0]?.offset as number)),
+    Array.from({ length: 100 }, (_, i) => i),
+    'a burst to one key keeps call order',
+  );
   const all = await Promise.all(Array.from({ length: 200 }, (_, i) => b.log.append('orders', i)));
   t.ok(new Set(all.map((r) => r.partition)).size > 1, 'keyless messages spread over partitions');
 });
