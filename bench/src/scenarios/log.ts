@@ -9,7 +9,7 @@ import { alternatingSteps, redisAnchor, runAlternating } from '../lib/alternatin
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario.js';
 import { measureRedisRun, measureShoalRun } from './log/log-runs.js';
 import { logSection } from './log/log-section.js';
-import { FULL, type LogParams, QUICK } from './log/params.js';
+import { FULL, QUICK } from './log/params.js';
 
 export const log: Scenario = {
   name: 'log',
