@@ -25,7 +25,12 @@ export class ClientNearCache {
     options: { maxEntries: number; maxTtlMs: number },
     private readonly subscribeTimeoutMs: number,
   ) {
-    this.cache = new NearCache({ maxEntries: options.maxEntries, maxTtlMs: options.maxTtlMs, now: Date.now });
+    this.cache = new NearCache({
+      maxEntries: options.maxEntries,
+      maxTtlMs: options.maxTtlMs,
+      now: Date.now,
+      coarseClock: true,
+    });
     this.tracker = new StreamTracker(this.cache);
   }
 

@@ -15,6 +15,7 @@ import { LoadCoordinator } from './readthrough/load-coordinator.js';
 import type { ClusterView } from './replication/cluster-view.js';
 import type { ReplicaStore } from './replication/replica-store.js';
 import type { Replicator } from './replication/replicator.js';
+import { systemClock } from './store/clock.js';
 import { TagRegistry } from './tags/tag-registry.js';
 import { TagService } from './tags/tag-service.js';
 import type { PeerTransport } from './transport/peer-transport.js';
@@ -57,7 +58,8 @@ export class NodeCacheFeatures {
 
   constructor(deps: CacheFeatureDeps) {
     const { options, view, store, transport } = deps;
-    const now = () => options.clock.now();
+    // the near cache's hit path reads the clock once per hit: skip the indirection for the system clock
+    const now = options.clock === systemClock ? Date.now : () => options.clock.now();
     this.source = new InvalidationSource(view, store, transport, {
       hotKeyThreshold: options.hotKeys?.threshold ?? 8,
       partitionCount: deps.partitionCount,
@@ -71,14 +73,21 @@ export class NodeCacheFeatures {
       observeVersion: (v: number) => store.cache.observeVersion(v),
     };
     this.tags = new TagService(registry, transport, versions, deps.peers, options.requestTimeoutMs);
-    this.loads = new LoadCoordinator(view, store.cache, deps.replicator, registry, transport, now);
+    this.loads = new LoadCoordinator(view, store.cache, deps.replicator, registry, transport, now, (p) =>
+      this.source.position(p),
+    );
     const features: CacheFeatures = { tags: this.tags, versions, loads: this.loads, log: deps.log, now };
     const near =
       options.nearCache ??
       (options.hotKeys ? { maxEntries: options.hotKeys.maxEntries, maxTtlMs: options.hotKeys.ttlMs } : undefined);
     if (near !== undefined) {
       this.mode = options.nearCache !== undefined ? 'near' : 'hot-keys';
-      this.near = new NearCache({ maxEntries: near.maxEntries, maxTtlMs: near.maxTtlMs, now });
+      this.near = new NearCache({
+        maxEntries: near.maxEntries,
+        maxTtlMs: near.maxTtlMs,
+        now,
+        coarseClock: options.clock === systemClock,
+      });
       this.subscriber = new InvalidationSubscriber(view, transport, this.near, deps.peers, {
         renewMs: 5000,
         partitionCount: deps.partitionCount,

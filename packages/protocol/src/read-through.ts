@@ -14,7 +14,8 @@ import { parseDuration } from './units.js';
 
 /**
  * What a Load request gets back from the key's primary:
- * - ['fresh', stored]: a fresh value;
+ * - ['fresh', stored, expiresAt?, epoch?, seq?, nodeId?]: a fresh value (read at the primary: with
+ *   its stream position, so a near cache may keep it);
  * - ['none']: the lease holder's loader found nothing (nothing is cached);
  * - ['stale', stored]: another caller is refreshing; this value is within its grace;
  * - ['lease', stale | null, token]: run the loader and report with this token;
@@ -23,6 +24,7 @@ import { parseDuration } from './units.js';
  */
 export type LoadReply =
   | [state: 'fresh', stored: unknown]
+  | [state: 'fresh', stored: unknown, expiresAt: number, epoch: number, seq: number, nodeId: string]
   | [state: 'none']
   | [state: 'stale', stored: unknown]
   | [state: 'lease', stale: unknown, token: number]

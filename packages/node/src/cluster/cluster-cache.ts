@@ -120,10 +120,12 @@ export class ClusterCache implements CacheApi {
     const features = this.features;
     if (features === undefined) return this.run('get', [key], options);
     const near = features.near;
-    if (near !== undefined && options?.consistency === undefined) {
+    if (near !== undefined && (options === undefined || options.consistency === undefined)) {
       const held = near.cache.lookup(key);
-      if (held !== undefined && freshnessOf(held, features.tags.registry, features.now()) === 'fresh') {
-        return Promise.resolve(unwrap(held));
+      if (held !== undefined) {
+        // the hit path: bare values need no judging (only tagged and read-through values can go stale)
+        if (!(held instanceof ManagedValue)) return Promise.resolve(held);
+        if (freshnessOf(held, features.tags.registry, features.now()) === 'fresh') return Promise.resolve(held.value);
       }
       return this.nearGet(key, near);
     }
@@ -160,7 +162,7 @@ export class ClusterCache implements CacheApi {
     }
     this.getOrSetRunner ??= new GetOrSetRunner(
       {
-        load: (k, leaseMs, waitMs) => this.routed(k, 'getOrSet', () => this.loadAtPrimary(k, leaseMs, waitMs)),
+        load: (k, leaseMs, waitMs) => this.loadThroughNear(k, leaseMs, waitMs),
         done: (k, token, outcome, payload, o) =>
           this.routed(k, 'getOrSet', () => this.doneAtPrimary(k, token, outcome, payload, o)).then(() => {
             this.features?.near?.cache.invalidate(k);
@@ -537,6 +539,36 @@ export class ClusterCache implements CacheApi {
       );
     }
     return { partition, address };
+  }
+
+  /**
+   * A Load at the primary; with a near cache, a fresh reply is kept like a
+   * near read's (reserved before the request, stream position checked).
+   */
+  private async loadThroughNear(key: string, leaseMs: number, waitMs: number): Promise<LoadReply> {
+    const near = this.features?.near;
+    if (near === undefined || near.hotOnly) {
+      return this.routed(key, 'getOrSet', () => this.loadAtPrimary(key, leaseMs, waitMs));
+    }
+    const partition = this.view.partitionOf(key);
+    const token = near.cache.reserve(key, partition);
+    let reply: LoadReply;
+    try {
+      reply = await this.routed(key, 'getOrSet', () => this.loadAtPrimary(key, leaseMs, waitMs));
+    } catch (err) {
+      near.cache.release(key, token);
+      throw err;
+    }
+    if (reply[0] === 'fresh' && reply.length === 6 && reply[5] !== this.view.selfId) {
+      const [, stored, expiresAt, epoch, seq, nodeId] = reply;
+      const address = this.view.addressOf(nodeId);
+      if (address !== undefined && near.subscriber.accept(partition, address, epoch, seq)) {
+        near.cache.complete(key, token, stored, partition, expiresAt);
+        return reply;
+      }
+    }
+    near.cache.release(key, token);
+    return reply;
   }
 
   private loadAtPrimary(key: string, leaseMs: number, waitMs: number): Promise<LoadReply> {

@@ -129,6 +129,12 @@ export class InvalidationSource {
     return { positions: this.subscribeReply(true), close: () => this.sinks.delete(sink) };
   }
 
+  /** The stream position of a partition this node leads: [epoch, seq]. */
+  position(partition: number): [epoch: number, seq: number] {
+    const stream = this.streamOf(partition);
+    return [stream.epoch, stream.seq];
+  }
+
   /** A near read answered here (the client endpoint calls it for its clients). */
   read(key: string): NearReadReply {
     return this.nearRead([key]);

@@ -52,6 +52,8 @@ export class LoadCoordinator {
     private readonly tags: TagRegistry,
     transport: PeerTransport,
     private readonly now: () => number,
+    /** The invalidation stream's (epoch, seq) of a partition this node leads, read with the value. */
+    private readonly position: (partition: number) => [epoch: number, seq: number],
   ) {
     transport.handle(MessageKind.Load, (body) => this.load(body));
     transport.handle(MessageKind.LoadDone, (body) => this.done(body));
@@ -71,7 +73,11 @@ export class LoadCoordinator {
     const partition = this.primaryPartition(key);
     const stored = await this.replicator.execute('get', [key]);
     const freshness = stored === undefined ? 'gone' : freshnessOf(stored, this.tags, this.now());
-    if (freshness === 'fresh') return ['fresh', stored];
+    if (freshness === 'fresh') {
+      const [epoch, seq] = this.position(partition);
+      const ttl = this.cache.ttl(key);
+      return ['fresh', stored, ttl >= 0 ? this.now() + ttl : 0, epoch, seq, this.view.selfId];
+    }
     const stale = freshness === 'stale' ? stored : undefined;
     let flight = this.flights.get(key);
     if (flight !== undefined && flight.leaseUntil < this.now()) {

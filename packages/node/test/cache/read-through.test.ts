@@ -207,3 +207,20 @@ t.test('invalidateOn: a domain event deletes the keys it names, once, cluster-wi
   await sleep(200);
   t.equal(mapped.length, 1, 'the event was handled once across the group');
 });
+
+t.test('with a near cache, a fresh getOrSet value from a remote primary is kept and served locally', async (t) => {
+  const nodes = await startCluster(t, 2, { nearCache: { maxEntries: 100 } });
+  const [a, b] = nodes as [ShoalNode, ShoalNode];
+  await eventually(t, 'subscribed', () => b.invalidationStats().source.subscribers >= 1);
+  let key = '';
+  for (let i = 0; key === ''; i++) if (a.primaryOf(`gn:${i}`) === b.id) key = `gn:${i}`;
+  t.equal(await b.cache.getOrSet(key, () => 'loaded', { ttl: '1m' }), 'loaded');
+  t.equal(await a.cache.getOrSet(key, () => 'not called'), 'loaded', 'fresh from the primary');
+  const hits = a.nearCache?.stats().hits ?? 0;
+  t.equal(await a.cache.getOrSet(key, () => 'not called'), 'loaded');
+  t.equal(a.nearCache?.stats().hits, hits + 1, 'the second read is a near hit');
+  await b.cache.set(key, 'changed');
+  await eventually(t, 'the write invalidates the near copy', () => a.nearCache?.holds(key) === false);
+  t.equal(await a.cache.getOrSet(key, () => 'not called'), 'changed');
+  t.equal(a.cache.loaderCalls + b.cache.loaderCalls, 1);
+});
