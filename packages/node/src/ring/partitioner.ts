@@ -46,6 +46,9 @@ export class Partitioner {
   /** Number of partitions, fixed for the cluster's life. */
   readonly partitionCount: number;
   private readonly hash: HashFunction;
+  /** The key asked last and its partition (the hash is pure, so reusing it is exact). */
+  private lastKey: string | undefined;
+  private lastPartition = 0;
 
   /**
    * @param partitionCount number of partitions (1 .. MAX_PARTITION_COUNT); use the cluster's value, not a local choice.
@@ -59,7 +62,12 @@ export class Partitioner {
 
   /** The partition (0 .. partitionCount - 1) that owns `key`. On every request's path: one hash, one modulo. */
   partitionOf(key: string): number {
+    // one request asks up to three times for the same key (client endpoint, routing, replicator): hash it once
+    if (key === this.lastKey) return this.lastPartition;
     // `>>> 0` keeps the result non-negative even if an injected hash returns a signed int32.
-    return (this.hash(key) >>> 0) % this.partitionCount;
+    const partition = (this.hash(key) >>> 0) % this.partitionCount;
+    this.lastKey = key;
+    this.lastPartition = partition;
+    return partition;
   }
 }

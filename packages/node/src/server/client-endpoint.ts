@@ -67,6 +67,8 @@ export interface ClientEndpointHost {
     owners: readonly (readonly string[])[];
   };
   members(): { id: string; address: string; state: string }[];
+  /** Id of the primary of `key`'s partition in this node's table. */
+  primaryOf(key: string): string | undefined;
 }
 
 /** Settings of the endpoint. */
@@ -259,7 +261,8 @@ export class ClientEndpoint {
     const host = this.host();
     const table = host.partitionTable();
     this.counters.cacheOps++;
-    if (table.owners[partitionOf(args[0], table.partitionCount)]?.[0] === host.id) this.counters.primaryOps++;
+    // the node's own partitioner: it remembers the key, so the routing below does not hash it again
+    if (host.primaryOf(args[0]) === host.id) this.counters.primaryOps++;
     else this.counters.forwardedOps++;
     if (clientTableId !== this.tableId.id || table.version !== this.tableId.version) {
       const id = this.currentTableId();

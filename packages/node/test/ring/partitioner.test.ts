@@ -70,3 +70,17 @@ t.test('checkSamePartitionCount refuses a peer with another partition count at j
   t.throws(() => checkSamePartitionCount(271, 4096), { code: 'SHOAL_CLUSTER_INCOMPATIBLE' });
   t.throws(() => checkSamePartitionCount(271, '271'), { code: 'SHOAL_CLUSTER_INCOMPATIBLE' });
 });
+
+t.test('Partitioner partitionOf hashes a key asked twice in a row once, and every other key afresh', async (t) => {
+  let calls = 0;
+  const partitioner = new Partitioner(7, (key) => {
+    calls++;
+    return parseHash(key);
+  });
+  t.equal(partitioner.partitionOf('23'), 2);
+  t.equal(partitioner.partitionOf('23'), 2);
+  t.equal(calls, 1, 'the repeated key is not hashed again');
+  t.equal(partitioner.partitionOf('8'), 1);
+  t.equal(partitioner.partitionOf('23'), 2);
+  t.equal(calls, 3, 'a different key, then the first again, are hashed');
+});
