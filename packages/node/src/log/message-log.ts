@@ -456,24 +456,31 @@ export class MessageLog {
   private flush(k: string, replica: PartitionReplica, acks: 'leader' | 'quorum'): void {
     const requests = this.batches.get(k) ?? [];
     this.batches.delete(k);
+    this.write(replica, acks, requests);
+  }
+
+  private write(replica: PartitionReplica, acks: 'leader' | 'quorum', requests: LeaderRequest[]): void {
     const end = replica.log.endOffset;
     const fresh: AppendInput[] = [];
+    /** Index in `fresh` of each request's first fresh message (a request's fresh messages are contiguous). */
+    const starts: number[] = [];
     const replies: AppendReply[] = [];
-    // per request: what its reply waits for besides nothing (this flush, earlier flushes of originals)
+    // per request: what its reply waits for (this write, earlier writes of the originals of its duplicates)
     const waits: Promise<void>[][] = [];
-    const THIS_FLUSH = Promise.resolve(); // placeholder, replaced once the flush's replication starts
+    const THIS_WRITE = Promise.resolve(); // placeholder, replaced once this write's replication starts
     let batchIds: Map<string, number> | undefined;
     for (const request of requests) {
       let base = -1;
       const dups: number[] = [];
       const wait: Promise<void>[] = [];
+      starts.push(fresh.length);
       for (let i = 0; i < request.inputs.length; i++) {
         const input = request.inputs[i] as AppendInput;
         if (input.id !== undefined) {
           const seen = replica.offsetOfId(input.id) ?? batchIds?.get(input.id);
           if (seen !== undefined) {
             dups.push(i, seen);
-            const original = seen >= end ? THIS_FLUSH : this.inFlightAt(replica, seen);
+            const original = seen >= end ? THIS_WRITE : this.inFlightAt(replica, seen);
             if (original !== undefined && !wait.includes(original)) wait.push(original);
             continue;
           }
@@ -482,30 +489,57 @@ export class MessageLog {
         }
         if (base < 0) {
           base = end + fresh.length;
-          if (!wait.includes(THIS_FLUSH)) wait.push(THIS_FLUSH);
+          if (!wait.includes(THIS_WRITE)) wait.push(THIS_WRITE);
         }
         fresh.push(input);
       }
       replies.push([base, dups]);
       waits.push(wait);
     }
-    let appended: Promise<void> = THIS_FLUSH;
+    let appended: Promise<void> = THIS_WRITE;
     if (fresh.length > 0) {
       try {
         replica.log.append(fresh);
       } catch (err) {
-        for (const r of requests) r.reject(err);
+        this.dropBadRequest(replica, acks, requests, starts, err);
         return;
       }
       appended = this.replicateFresh(replica, end, fresh.length, acks);
     }
     for (const [i, request] of requests.entries()) {
       const reply = replies[i] as AppendReply;
-      const wait = (waits[i] as Promise<void>[]).map((w) => (w === THIS_FLUSH ? appended : w));
+      const wait = (waits[i] as Promise<void>[]).map((w) => (w === THIS_WRITE ? appended : w));
       if (wait.length === 0) request.resolve(reply);
       else if (wait.length === 1) (wait[0] as Promise<void>).then(() => request.resolve(reply), request.reject);
       else Promise.all(wait).then(() => request.resolve(reply), request.reject);
     }
+  }
+
+  /**
+   * The log refused a batch (all or none). A message it names fails only its own request; the
+   * other requests of the frame are written again without it (at most once per request).
+   */
+  private dropBadRequest(
+    replica: PartitionReplica,
+    acks: 'leader' | 'quorum',
+    requests: LeaderRequest[],
+    starts: number[],
+    err: unknown,
+  ): void {
+    const index = isShoalError(err) ? err.details?.index : undefined;
+    let culprit = -1;
+    if (typeof index === 'number')
+      for (let r = 0; r < starts.length; r++) if ((starts[r] as number) <= index) culprit = r;
+    if (culprit < 0 || requests.length === 1) {
+      for (const r of requests) r.reject(err);
+      return;
+    }
+    (requests[culprit] as LeaderRequest).reject(err);
+    this.write(
+      replica,
+      acks,
+      requests.filter((_, r) => r !== culprit),
+    );
   }
 
   /** Indexes, wakes consumers and replicates offsets [base, base + count) just appended; tracked until acknowledged. */

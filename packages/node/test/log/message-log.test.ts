@@ -181,6 +181,33 @@ t.test('MessageLog bad input gets typed errors', async (t) => {
   t.throws(() => n.log.consume('t', { group: '' }, () => {}), { code: 'SHOAL_ARGUMENT_INVALID' });
 });
 
+t.test('MessageLog an oversized message fails only its own request, not others written with it', async (t) => {
+  const nodes = await startCluster(t, 2);
+  const [a] = nodes as [(typeof nodes)[0]];
+  await a.log.createTopic('tight', { partitions: 1, maxMessageBytes: 100 });
+  const { Partitioner, createXxHash32 } = await import('../../src/index.js');
+  const table = a.partitionTable();
+  const leader =
+    table.owners[new Partitioner(table.partitionCount, await createXxHash32()).partitionOf('tight\u00000')]?.[0];
+  // from the other node: both requests reach the leader in one frame and are written together
+  const producer = nodes.find((n) => n.id !== leader) as (typeof nodes)[0];
+  const bad = producer.log.append('tight', 'x'.repeat(500));
+  await Promise.resolve(); // a microtask checkpoint: the next append is another request
+  const good = producer.log.append('tight', 'fits');
+  const [badResult, goodResult] = await Promise.allSettled([bad, good]);
+  t.equal(badResult.status, 'rejected');
+  t.ok(
+    badResult.status === 'rejected' && isShoalError(badResult.reason, 'SHOAL_LOG_MESSAGE_TOO_LARGE'),
+    'the oversized message gets its typed error',
+  );
+  t.equal(goodResult.status, 'fulfilled', 'the message beside it is stored');
+  t.same(
+    (await a.log.read('tight', 0, 0, 10)).map((r) => r.value),
+    ['fits'],
+    'only the good one is in the log',
+  );
+});
+
 t.test('MessageLog async iterator: acks on the next iteration, nack redelivers, break stops the member', async (t) => {
   const nodes = await startCluster(t, 1);
   const n = nodes[0] as (typeof nodes)[0];
