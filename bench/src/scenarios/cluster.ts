@@ -3,7 +3,7 @@
  * on join/leave, 3..1000 nodes); (b) a real 3-node cluster in child processes:
  * failure detection after SIGKILL, false suspicions under event-loop stalls,
  * get/set throughput through the embedded API against a Redis anchor; (c)
- * gossip cost per node, simulated up to 100 nodes and measured on the real
+ * gossip cost per node, simulated up to 1000 nodes and measured on the real
  * cluster. Sizes in cluster/params.ts; what is measured in bench/README.md.
  */
 import { alternatingSteps, redisAnchor, runAlternating } from '../lib/alternating-runs.js';
@@ -28,7 +28,7 @@ export { redisBinary } from '../lib/redis-anchor.js';
 export const cluster: Scenario = {
   name: 'cluster',
   description:
-    'Ring balance and data moved (simulated, 3-1000 nodes); a real 3-node cluster: failure detection after SIGKILL, false suspicions under 200 ms stalls, get/set throughput vs Redis; gossip cost per node (simulated to 100 nodes, real at 3).',
+    'Ring balance and data moved (simulated, 3-1000 nodes); a real 3-node cluster: failure detection after SIGKILL, false suspicions under 200 ms stalls, get/set throughput vs Redis; gossip cost per node (simulated to 1000 nodes, real at 3).',
   async run(ctx: ScenarioContext): Promise<ScenarioResult> {
     const p = ctx.quick ? QUICK : FULL;
     const detectionRuns = ctx.quick ? p.detection.minRuns : Math.max(p.detection.minRuns, ctx.runs);
