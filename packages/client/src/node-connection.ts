@@ -190,14 +190,7 @@ export class NodeConnection {
       sent: false,
     };
     this.arm(pending);
-    if (signal !== undefined) {
-      pending.onAbort = () => {
-        if (this.pending.get(id) !== pending) return;
-        this.forget(id, pending);
-        reject(new ShoalError('SHOAL_CLIENT_ABORTED', undefined, undefined, { cause: signal.reason }));
-      };
-      signal.addEventListener('abort', pending.onAbort, { once: true });
-    }
+    if (signal !== undefined) this.listenForAbort(pending, signal);
     const message: WireMessage = [kind, id, body];
     if (this.onWire >= this.options.maxInFlight || this.queued.length > 0) {
       if (this.queued.length >= this.options.maxQueued) {
@@ -215,6 +208,17 @@ export class NodeConnection {
     this.enqueue(message);
   }
 
+  // no closure in `start` itself: one there makes V8 allocate a context on every call, signal or not
+  private listenForAbort(pending: Pending, signal: AbortSignal): void {
+    const reject = pending.reject;
+    pending.onAbort = () => {
+      if (this.pending.get(pending.id) !== pending) return;
+      this.forget(pending.id, pending);
+      reject(new ShoalError('SHOAL_CLIENT_ABORTED', undefined, undefined, { cause: signal.reason }));
+    };
+    signal.addEventListener('abort', pending.onAbort, { once: true });
+  }
+
   /** Puts a request under the shared expiry sweep, or under its own timer when its deadline is earlier. */
   private arm(pending: Pending): void {
     const last = this.expiry[this.expiry.length - 1];
@@ -224,11 +228,16 @@ export class NodeConnection {
     }
     // compacted often (amortized under 2 map lookups per call): settled entries held for long get promoted by the GC
     if (this.expiry.length - this.expiryHead > 256 && this.expiry.length - this.expiryHead > 4 * this.pending.size) {
-      this.expiry = this.expiry.slice(this.expiryHead).filter((p) => this.pending.get(p.id) === p);
-      this.expiryHead = 0;
+      this.compactExpiry();
     }
     this.expiry.push(pending);
     if (this.sweepTimer === undefined) this.sweepTimer = setTimeout(() => this.sweep(), pending.timeoutMs);
+  }
+
+  /** Drops settled requests from the expiry queue (a method of its own: no closure context on `arm`'s path). */
+  private compactExpiry(): void {
+    this.expiry = this.expiry.slice(this.expiryHead).filter((p) => this.pending.get(p.id) === p);
+    this.expiryHead = 0;
   }
 
   /** Fails every request past its deadline at the head of the queue, then waits for the next deadline. */
