@@ -449,7 +449,7 @@ export class MessageLog {
   }
 
   /**
-   * Writes one tick's requests as one log append and one replication per
+   * Writes the queued requests as one log append and one replication per
    * follower. A producer id seen before (or earlier in this batch) is not
    * appended again: it gets the first offset, once that one has its copies.
    */
