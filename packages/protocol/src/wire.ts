@@ -43,9 +43,9 @@ export const MessageKind = {
   Publish: 11,
   /** Ephemeral pub/sub: a node's whole interest set: [version, channels, patterns]. */
   Interest: 12,
-  /** Log: append messages at a partition's leader: [topic, partition, messages, acks]. */
+  /** Log: append messages at a partition's leader: [topic, partition, columns, acks] (see node log/append-wire.ts). */
   LogAppend: 13,
-  /** Log: leader to follower, records with their offsets: [topic, partition, records]. */
+  /** Log: leader to follower, records from firstOffset: [topic, partition, firstOffset, timestamps, columns, options, resetTo?]. */
   LogReplicate: 14,
   /** Log: read records: [topic, partition, fromOffset, maxMessages]. */
   LogRead: 15,
