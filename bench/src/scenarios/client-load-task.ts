@@ -3,12 +3,14 @@
  * child process, one contender per process: @shoal/client against a Shoal
  * node, or ioredis (plain, or with enableAutoPipelining) against Redis. Each
  * run measures, on the same prefilled keys and value size: sequential get
- * latency, get throughput with a fixed number of calls in flight, and get
- * throughput in batches (all of a batch issued at once; ioredis plain uses
- * an explicit pipeline). Every phase is bounded by a count and a deadline.
+ * latency, get throughput with a fixed number of calls in flight (with the
+ * CPU this process and the server spent per get), and get throughput in
+ * batches (all of a batch issued at once; ioredis plain uses an explicit
+ * pipeline). Every phase is bounded by a count and a deadline.
  */
 import { connect } from '@shoal/client';
 import { Redis } from 'ioredis';
+import { processCpuUs } from '../lib/process-cpu.js';
 
 /** Which client drives the load. */
 export type ClientContender = 'shoal' | 'ioredis' | 'ioredis-auto';
@@ -25,6 +27,8 @@ export interface ClientLoadInput {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly batch: number;
+  /** The server process (the Shoal node, redis-server), for its CPU per get; null: not measured. */
+  readonly serverPid: number | null;
 }
 
 export interface ClientLoadResult {
@@ -33,6 +37,10 @@ export interface ClientLoadResult {
   readonly sequentialGets: number;
   /** Gets per second with `inFlight` calls outstanding. */
   readonly inFlightOpsPerSec: number;
+  /** CPU µs of this load process per get in the in-flight phase (warm-up included, as are its gets). */
+  readonly inFlightLoadCpuUs: number;
+  /** CPU µs of the server process per get in the same phase; null when it cannot be read (not Linux). */
+  readonly inFlightServerCpuUs: number | null;
   /** Gets per second in batches of `batch`. */
   readonly batchOpsPerSec: number;
   readonly errors: number;
@@ -114,18 +122,25 @@ export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResu
     }
     const seq = latencies.subarray(0, n).sort();
 
-    // closed loop with `inFlight` calls outstanding: warm-up, then the timed window
+    // closed loop with `inFlight` calls outstanding: warm-up, then the timed window; CPU over both
+    let allGets = 0;
+    const serverCpuBefore = input.serverPid === null ? null : processCpuUs(input.serverPid);
+    const loadCpuBefore = process.cpuUsage();
     const inFlightOpsPerSec = await window(input, async (counting, stop) => {
       let done = 0;
       const loop = async (w: number) => {
         for (let i = w; !stop(); i += input.inFlight) {
           await d.get(keyOf(i % input.keys)).catch(fail);
+          allGets++;
           if (counting()) done++;
         }
       };
       await Promise.all(Array.from({ length: input.inFlight }, (_, w) => loop(w)));
       return done;
     });
+    const loadCpu = process.cpuUsage(loadCpuBefore);
+    const serverCpuAfter = input.serverPid === null ? null : processCpuUs(input.serverPid);
+    const perGet = (us: number) => (allGets === 0 ? 0 : us / allGets);
 
     // batches: `batch` gets issued together, the next batch once all answered
     const batchOpsPerSec = await window(input, async (counting, stop) => {
@@ -143,6 +158,9 @@ export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResu
       sequentialP99Us: percentile(seq, 99),
       sequentialGets: n,
       inFlightOpsPerSec,
+      inFlightLoadCpuUs: perGet(loadCpu.user + loadCpu.system),
+      inFlightServerCpuUs:
+        serverCpuBefore === null || serverCpuAfter === null ? null : perGet(serverCpuAfter - serverCpuBefore),
       batchOpsPerSec,
       errors,
       firstError,

@@ -55,7 +55,7 @@ const TASK = new URL('./client-load-task.js', import.meta.url);
 const SHOAL_BIN = new URL('../../../../packages/node/dist/src/cli/main.js', import.meta.url).pathname;
 
 /** One Shoal node as a child process of the `shoal` binary; resolves on its ready line. */
-async function startShoalNode(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startShoalNode(): Promise<{ url: string; pid: number | null; stop: () => Promise<void> }> {
   const child: ChildProcess = spawn(
     process.execPath,
     [SHOAL_BIN, 'start', '--port', '0', '--node-id', 'bench-client', '--log-level', 'error', '--replicas', '1'],
@@ -84,15 +84,20 @@ async function startShoalNode(): Promise<{ url: string; stop: () => Promise<void
         reject(new Error(`shoal node exited with ${code}: ${stderr}`));
       });
     });
-    return { url: `ws://${address}`, stop };
+    return { url: `ws://${address}`, pid: child.pid ?? null, stop };
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-function measure(p: ClientParams, contender: ClientContender, target: string | number): Promise<ClientLoadResult> {
-  const input: ClientLoadInput = { contender, target, ...p };
+function measure(
+  p: ClientParams,
+  contender: ClientContender,
+  target: string | number,
+  serverPid: number | null,
+): Promise<ClientLoadResult> {
+  const input: ClientLoadInput = { contender, target, serverPid, ...p };
   const budget = p.sequentialMaxMs + 2 * (p.warmupMs + p.durationMs) + 60_000;
   return runTask<ClientLoadInput, ClientLoadResult>({
     module: TASK,
@@ -123,7 +128,8 @@ async function runAll(ctx: ScenarioContext, p: ClientParams, redisBin: string | 
       const order = contenders.map((_, i) => contenders[(i + run) % contenders.length] as ClientContender);
       for (const c of order) {
         const target = c === 'shoal' ? node.url : (redis as RedisServer).port;
-        runs[c].push(await ctx.progress.step(`${c} run ${run + 1}/${ctx.runs}`, () => measure(p, c, target)));
+        const pid = c === 'shoal' ? node.pid : (redis as RedisServer).pid;
+        runs[c].push(await ctx.progress.step(`${c} run ${run + 1}/${ctx.runs}`, () => measure(p, c, target, pid)));
       }
     }
   } finally {
@@ -132,6 +138,9 @@ async function runAll(ctx: ScenarioContext, p: ClientParams, redisBin: string | 
   }
   return { runs, redisVersion: redis?.version ?? null, redisError };
 }
+
+/** Load process + server CPU per get at 64 in flight, µs (NaN when the server's CPU could not be read). */
+const cpuPerGet = (r: ClientLoadResult) => r.inFlightLoadCpuUs + (r.inFlightServerCpuUs ?? Number.NaN);
 
 const pick = (results: readonly ClientLoadResult[], f: (r: ClientLoadResult) => number) => summarize(results.map(f));
 
@@ -182,6 +191,15 @@ function comparisons(runs: Runs): Comparison[] {
     compare({
       ...base,
       group: 'client',
+      metric: 'CPU per get at 64 in flight, load process + server',
+      unit: 'us',
+      anchor: 'ioredis→redis',
+      subjectValue: pick(runs.shoal, cpuPerGet),
+      anchorValue: pick(runs.ioredis, cpuPerGet),
+    }),
+    compare({
+      ...base,
+      group: 'client',
       metric: 'get, batches of 100',
       unit: 'ops/s',
       anchor: 'ioredis pipeline→redis',
@@ -201,6 +219,7 @@ function table(runs: Runs): TableSpec {
       (m((r) => r.sequentialP50Us) / 1000).toFixed(3),
       (m((r) => r.sequentialP99Us) / 1000).toFixed(3),
       Math.round(m((r) => r.inFlightOpsPerSec)).toLocaleString('en-US'),
+      `${m((r) => r.inFlightLoadCpuUs).toFixed(2)} / ${m((r) => r.inFlightServerCpuUs ?? Number.NaN).toFixed(2)}`,
       Math.round(m((r) => r.batchOpsPerSec)).toLocaleString('en-US'),
       String(results.reduce((s, r) => s + r.errors, 0)),
     ];
@@ -216,6 +235,7 @@ function table(runs: Runs): TableSpec {
       { header: 'seq get p50 ms', align: 'right' },
       { header: 'seq get p99 ms', align: 'right' },
       { header: '64 in flight ops/s', align: 'right' },
+      { header: 'CPU µs/get load / server', align: 'right' },
       { header: 'batch 100 ops/s', align: 'right' },
       { header: 'errors', align: 'right' },
     ],
@@ -242,6 +262,9 @@ export const client: Scenario = {
     }
     notes.push(
       'the Shoal side is one node with replicas 1 (Redis is one server); the load generator, the node and redis-server share the machine',
+    );
+    notes.push(
+      'CPU per get: user + system CPU of the load process (process.cpuUsage) and of the server process (/proc/<pid>/stat) over the whole 64-in-flight phase, warm-up included, divided by the gets completed in it; steadier than ops/s on a loaded machine',
     );
     notes.push('near cache on a Zipf read mix: not measured, the client has no near cache yet');
     return {
