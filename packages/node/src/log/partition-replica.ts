@@ -104,7 +104,8 @@ export class PartitionReplica {
 
   /** Wakes every long poll (new records, or a group changed). */
   notify(): void {
-    const waiters = this.waiters;
+    // a woken waiter removes itself from the array it registered in: iterate a copy, or every second one is skipped
+    const waiters = this.waiters.slice();
     this.waiters = [];
     for (const wake of waiters) wake();
   }
