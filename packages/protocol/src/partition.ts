@@ -55,8 +55,16 @@ let scratch = new Uint8Array(1024);
 export function hashKeyForPartition(key: string): number {
   // UTF-8 takes at most 3 bytes per UTF-16 unit
   if (key.length * 3 > scratch.length) scratch = new Uint8Array(key.length * 3);
-  const { written } = encoder.encodeInto(key, scratch);
-  return xxhash32Bytes(scratch, written, 0);
+  // ASCII keys (the usual ones) are their own UTF-8: copying them is about half the cost of a native encodeInto call
+  for (let i = 0; i < key.length; i++) {
+    const unit = key.charCodeAt(i);
+    if (unit > 0x7f) {
+      const { written } = encoder.encodeInto(key, scratch);
+      return xxhash32Bytes(scratch, written, 0);
+    }
+    scratch[i] = unit;
+  }
+  return xxhash32Bytes(scratch, key.length, 0);
 }
 
 /** The partition (0 .. partitionCount - 1) that owns `key` in a cluster of `partitionCount` partitions. */
