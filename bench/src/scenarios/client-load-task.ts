@@ -10,7 +10,9 @@
  */
 import { connect } from '@shoal/client';
 import { Redis } from 'ioredis';
+import { Prng } from '../lib/prng.js';
 import { processCpuUs } from '../lib/process-cpu.js';
+import { ZipfGenerator } from '../lib/zipf.js';
 
 /** Which client drives the load. */
 export type ClientContender = 'shoal' | 'ioredis' | 'ioredis-auto';
@@ -43,6 +45,12 @@ export interface ClientLoadResult {
   readonly inFlightServerCpuUs: number | null;
   /** Gets per second in batches of `batch`. */
   readonly batchOpsPerSec: number;
+  /** Gets per second on a Zipf(0.99) key mix with `inFlight` calls outstanding. */
+  readonly zipfOpsPerSec: number;
+  /** Shoal only: the same Zipf mix through a client with its near cache on (null for the others). */
+  readonly zipfNearOpsPerSec: number | null;
+  /** Shoal only: near-cache hit ratio over that phase. */
+  readonly zipfNearHitRatio: number | null;
   readonly errors: number;
   readonly firstError: string | null;
 }
@@ -153,7 +161,42 @@ export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResu
       return done;
     });
 
+    // Zipf(0.99) reads: the same pre-drawn key sequence for every contender
+    const zipf = new ZipfGenerator(input.keys, 0.99, new Prng(7));
+    const trace = Array.from({ length: 1 << 16 }, () => keyOf(zipf.next()));
+    const zipfPhase = (get: (key: string) => Promise<unknown>) =>
+      window(input, async (counting, stop) => {
+        let done = 0;
+        const loop = async (w: number) => {
+          for (let i = w; !stop(); i += input.inFlight) {
+            await get(trace[i & (trace.length - 1)] as string).catch(fail);
+            if (counting()) done++;
+          }
+        };
+        await Promise.all(Array.from({ length: input.inFlight }, (_, w) => loop(w)));
+        return done;
+      });
+    const zipfOpsPerSec = await zipfPhase((key) => d.get(key));
+    let zipfNearOpsPerSec: number | null = null;
+    let zipfNearHitRatio: number | null = null;
+    if (input.contender === 'shoal') {
+      const near = await connect<string>({
+        nodes: [input.target as string],
+        timeout: 10_000,
+        nearCache: { maxEntries: input.keys },
+      });
+      try {
+        zipfNearOpsPerSec = await zipfPhase((key) => near.cache.get(key));
+        zipfNearHitRatio = near.nearCacheStats()?.hitRatio ?? null;
+      } finally {
+        await near.close();
+      }
+    }
+
     return {
+      zipfOpsPerSec,
+      zipfNearOpsPerSec,
+      zipfNearHitRatio,
       sequentialP50Us: percentile(seq, 50),
       sequentialP99Us: percentile(seq, 99),
       sequentialGets: n,
