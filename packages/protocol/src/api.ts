@@ -111,11 +111,17 @@ export interface AppendReceipt {
 
 /** Options of a topic, fixed when it is created. */
 export interface TopicOptions {
+  /** Partitions; messages with the same key go to the same partition and keep their order. Default 8. */
   partitions?: number;
+  /** Most messages kept per partition. Default: unbounded (other limits apply). */
   maxMessages?: number;
+  /** Most bytes kept per partition, bytes or size string. Default '256mb'. */
   maxBytes?: number | string;
+  /** Oldest message kept, ms or duration string. Default '7d'. */
   maxAge?: number | string;
+  /** Largest message (value + key + headers), bytes or size string. Default '1mb'. */
   maxMessageBytes?: number | string;
+  /** How long a producer message id is remembered to drop retried appends, ms or duration string. Default '10m'. */
   dedupeWindow?: number | string;
 }
 
@@ -141,7 +147,7 @@ export interface ConsumeOptions {
   ackTimeoutMs?: number;
   /** Deliveries before a message goes to `<topic>.dlq`. Default 5. */
   maxDeliveries?: number;
-  /** Unacked messages per partition before delivery pauses. Default 1000. */
+  /** Unacked messages per partition before delivery pauses (a 'paused' event says so). Default 1000. */
   maxUnacked?: number;
 }
 

@@ -7,25 +7,12 @@
  * asks for a redelivery after exactly that delay.
  */
 import { EventEmitter } from 'node:events';
-import { ShoalError } from '@shoal/protocol';
+import { type ConsumeOptions, ShoalError } from '@shoal/protocol';
 import type { MessageLog } from './message-log.js';
-import type { GroupSettings, StartFrom } from './partition-replica.js';
+import type { GroupSettings } from './partition-replica.js';
 
 /** Options of `node.log.consume`. */
-export interface ConsumeOptions {
-  /** Consumer group: each message goes to one member of it. */
-  group: string;
-  /** Where the group starts the first time it reads a partition. Default 'latest'. */
-  from?: StartFrom;
-  /** Handlers running at once, across partitions. Default 16. */
-  concurrency?: number;
-  /** Lease: a message not acked within this many ms is redelivered. Default 30000. */
-  ackTimeoutMs?: number;
-  /** Deliveries before a message goes to `<topic>.dlq`. Default 5. */
-  maxDeliveries?: number;
-  /** Unacked messages per partition before delivery pauses (a 'paused' event says so). Default 1000. */
-  maxUnacked?: number;
-}
+export type { ConsumeOptions } from '@shoal/protocol';
 
 /** What a handler receives. */
 export interface ConsumedMessage {

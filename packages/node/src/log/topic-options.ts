@@ -3,23 +3,10 @@
  * options are fixed when it is created (its partition count decides where
  * every key's messages go, so it cannot change under running producers).
  */
-import { parseBytes, parseDuration, ShoalError } from '@shoal/protocol';
+import { parseBytes, parseDuration, ShoalError, type TopicOptions } from '@shoal/protocol';
 
 /** User options of a topic. */
-export interface TopicOptions {
-  /** Partitions; messages with the same key go to the same partition and keep their order. Default 8. */
-  partitions?: number;
-  /** Most messages kept per partition. Default: unbounded (other limits apply). */
-  maxMessages?: number;
-  /** Most bytes kept per partition, bytes or size string. Default '256mb'. */
-  maxBytes?: number | string;
-  /** Oldest message kept, ms or duration string. Default '7d'. */
-  maxAge?: number | string;
-  /** Largest message (value + key + headers), bytes or size string. Default '1mb'. */
-  maxMessageBytes?: number | string;
-  /** How long a producer message id is remembered to drop retried appends, ms or duration string. Default '10m'. */
-  dedupeWindow?: number | string;
-}
+export type { TopicOptions } from '@shoal/protocol';
 
 /** Resolved, frozen topic options (they travel between nodes as they are). */
 export interface ResolvedTopicOptions {

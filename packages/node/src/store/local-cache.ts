@@ -7,7 +7,7 @@
  * with no allocation. It is one file on purpose: every operation touches the
  * same private arrays, and splitting it would put a call boundary on the hot path.
  */
-import { ShoalError } from '@shoal/protocol';
+import { type ScanOptions, type ScanResult, type SetOptions, ShoalError } from '@shoal/protocol';
 import { createEvictionPolicy } from '../eviction/create-policy.js';
 import type { EvictionPolicy, EvictionPolicyName } from '../eviction/eviction-policy.js';
 import { hashKey } from '../eviction/key-hash.js';
@@ -38,35 +38,8 @@ const KIND_NAMES = ['value', 'hash', 'list'] as const;
 /** What kind of data a key holds. */
 export type EntryKind = (typeof KIND_NAMES)[number];
 
-/** Options of `set`. */
-export interface SetOptions {
-  /** Time to live in ms or a duration string ('30s'). Default: the cache's defaultTtl, else none. */
-  ttl?: number | string;
-  /** Only set when the key does not exist. */
-  nx?: boolean;
-  /** Only set when the key exists. */
-  xx?: boolean;
-  /** Keep the key's current TTL instead of replacing it. */
-  keepTtl?: boolean;
-}
-
-/** Options of `scan`. */
-export interface ScanOptions {
-  /** 0 to start; then the cursor the previous call returned. */
-  cursor?: number;
-  /** Redis-style glob the key must match ('user:*'). */
-  match?: string;
-  /** Prefix the key must start with (cheaper than an equivalent glob). */
-  prefix?: string;
-  /** Keys wanted per call (a hint, as in Redis). Default 100. */
-  count?: number;
-}
-
-/** One page of a scan. `cursor` 0 means the scan is complete. */
-export interface ScanResult {
-  cursor: number;
-  keys: string[];
-}
+/** The store's call options and scan pages are the shared API's (`@shoal/protocol`). */
+export type { ScanOptions, ScanResult, SetOptions } from '@shoal/protocol';
 
 /** Counters of one cache. */
 export interface CacheStats {
