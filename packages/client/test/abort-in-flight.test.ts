@@ -5,48 +5,15 @@
  * in flight on the same connection are untouched and end at their own
  * timeouts, and a signal aborted after its call settled changes nothing.
  */
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { createNode } from '@shoal/node';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { connect, isShoalError } from '../src/index.js';
-
-/** A TCP proxy whose `freeze` stops forwarding without closing anything. */
-async function freezableProxy(t: Test, target: string) {
-  const [host, port] = target.split(':') as [string, string];
-  const sockets = new Set<Socket>();
-  const server = createServer((inbound) => {
-    const outbound = tcpConnect(Number(port), host);
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
-    }
-    inbound.pipe(outbound);
-    outbound.pipe(inbound);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return {
-    url: `ws://127.0.0.1:${(server.address() as { port: number }).port}`,
-    freeze: () => {
-      for (const s of sockets) {
-        s.unpipe();
-        s.pause();
-      }
-    },
-  };
-}
+import { proxy } from './in-process.js';
 
 t.test('Client abort of a call in flight ends that call only, at once', async (t) => {
   const node = await createNode({ port: 0, nodeId: 'n0', membership: 'local', antiEntropyIntervalMs: 0 });
   t.teardown(() => node.shutdown());
-  const link = await freezableProxy(t, node.address);
+  const link = await proxy(t, node.address);
   const client = await connect({ nodes: [link.url], timeout: 8000 });
   t.teardown(() => client.close());
 

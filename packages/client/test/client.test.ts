@@ -1,32 +1,8 @@
 /** The client against in-process nodes over real sockets: API parity with node.cache, errors, options, auth. */
 import { createNode, type ShoalNode } from '@shoal/node';
-import t, { type Test } from 'tap';
-import { type CacheApi, connect, isShoalError, type ShoalClient } from '../src/index.js';
-
-async function cluster(t: Test, count: number, extra: Record<string, unknown> = {}): Promise<ShoalNode[]> {
-  const nodes: ShoalNode[] = [];
-  t.teardown(() => Promise.all(nodes.map((n) => n.shutdown())));
-  nodes.push(await createNode({ port: 0, nodeId: 'n0', membership: 'local', antiEntropyIntervalMs: 0, ...extra }));
-  for (let i = 1; i < count; i++) {
-    nodes.push(
-      await createNode({
-        port: 0,
-        nodeId: `n${i}`,
-        seeds: [(nodes[0] as ShoalNode).address],
-        membership: 'local',
-        antiEntropyIntervalMs: 0,
-        ...extra,
-      }),
-    );
-  }
-  return nodes;
-}
-
-async function open(t: Test, node: ShoalNode, options: Record<string, unknown> = {}): Promise<ShoalClient> {
-  const client = await connect({ nodes: [`ws://${node.address}`], timeout: 5000, ...options });
-  t.teardown(() => client.close());
-  return client;
-}
+import t from 'tap';
+import { type CacheApi, connect, isShoalError } from '../src/index.js';
+import { cluster, open } from './in-process.js';
 
 // a function written once against the shared interface
 async function roundTrip(cache: CacheApi): Promise<unknown[]> {

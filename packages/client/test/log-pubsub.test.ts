@@ -4,10 +4,10 @@
  * consumer that keeps going through a dropped connection (a TCP proxy the
  * test cuts) without losing or repeating a message.
  */
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { createNode, type ShoalNode } from '@shoal/node';
 import t, { type Test } from 'tap';
 import { connect, type ShoalClient } from '../src/index.js';
+import { proxy } from './in-process.js';
 
 async function eventually(t: Test, what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
@@ -88,44 +88,6 @@ t.test('Client pub/sub: subscribe through the client, publish from the node and 
   unsubscribe();
   await eventually(t, 'the node forgets the subscription', async () => (await b.pubsub.publish('prices.x', 3)) === 0);
 });
-
-/** A TCP proxy the test can cut: every open pair is destroyed, new connections still go through. */
-async function proxy(t: Test, target: string) {
-  const [host, port] = target.split(':') as [string, string];
-  const sockets = new Set<Socket>();
-  const server = createServer((inbound) => {
-    const outbound = tcpConnect(Number(port), host);
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
-    }
-    inbound.pipe(outbound);
-    outbound.pipe(inbound);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const address = server.address() as { port: number };
-  return {
-    url: `ws://127.0.0.1:${address.port}`,
-    cut: () => {
-      for (const s of sockets) s.destroy();
-    },
-    /** Stops forwarding without closing anything: requests through it get no reply. */
-    freeze: () => {
-      for (const s of sockets) {
-        s.unpipe();
-        s.pause();
-      }
-    },
-  };
-}
 
 t.test('Client consumer survives a dropped connection without losing or repeating a message', async (t) => {
   const node = await startNode(t);

@@ -4,40 +4,21 @@
  * client writes concurrently, a dropped connection drops the copies, and
  * getOrSet / tags behave as on an embedded node.
  */
-import { createNode, type ShoalNode } from '@shoal/node';
-import t, { type Test } from 'tap';
+import type { ShoalNode } from '@shoal/node';
+import t from 'tap';
 import { connect, type ShoalClient } from '../src/index.js';
+import { cluster, open } from './in-process.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function cluster(t: Test, count: number): Promise<ShoalNode[]> {
-  const nodes: ShoalNode[] = [];
-  t.teardown(() => Promise.all(nodes.map((n) => n.shutdown())));
-  nodes.push(await createNode({ port: 0, nodeId: 'n0', membership: 'local', antiEntropyIntervalMs: 0 }));
-  for (let i = 1; i < count; i++) {
-    nodes.push(
-      await createNode({
-        port: 0,
-        nodeId: `n${i}`,
-        seeds: [(nodes[0] as ShoalNode).address],
-        membership: 'local',
-        antiEntropyIntervalMs: 0,
-      }),
-    );
-  }
+async function formed(nodes: readonly ShoalNode[]): Promise<ShoalNode[]> {
   const deadline = Date.now() + 15_000;
-  while (nodes.some((n) => n.members().filter((m) => m.state === 'alive').length !== count)) {
+  while (nodes.some((n) => n.members().filter((m) => m.state === 'alive').length !== nodes.length)) {
     if (Date.now() > deadline) throw new Error('cluster did not form');
     await sleep(20);
   }
   await sleep(200);
-  return nodes;
-}
-
-async function open(t: Test, node: ShoalNode, options: Record<string, unknown> = {}): Promise<ShoalClient> {
-  const client = await connect({ nodes: [`ws://${node.address}`], timeout: 5000, ...options });
-  t.teardown(() => client.close());
-  return client;
+  return [...nodes];
 }
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
@@ -51,7 +32,7 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
 t.test(
   'near copies are served locally and never older than an invalidation seen, under concurrent writes',
   async (t) => {
-    const nodes = await cluster(t, 3);
+    const nodes = await formed(await cluster(t, 3));
     const reader = await open(t, nodes[0] as ShoalNode, { nearCache: { maxEntries: 1000 } });
     const writer = await open(t, nodes[1] as ShoalNode);
     const near = reader.near;
@@ -132,7 +113,7 @@ t.test(
 );
 
 t.test('getOrSet through clients: one loader call per key across clients; tags; validation', async (t) => {
-  const nodes = await cluster(t, 3);
+  const nodes = await formed(await cluster(t, 3));
   const clients = await Promise.all(nodes.map((n) => open(t, n, { nearCache: { maxEntries: 100 } })));
   let loads = 0;
   const loader = async (key: string) => {
