@@ -124,7 +124,7 @@ export class ClusterCache implements CacheApi {
       const held = near.cache.lookup(key);
       if (held !== undefined) {
         // the hit path: bare values need no judging (only tagged and read-through values can go stale)
-        if (!(held instanceof ManagedValue)) return Promise.resolve(held);
+        if (typeof held !== 'object' || !(held instanceof ManagedValue)) return Promise.resolve(held);
         if (freshnessOf(held, features.tags.registry, features.now()) === 'fresh') return Promise.resolve(held.value);
       }
       return this.nearGet(key, near);

@@ -95,7 +95,9 @@ export class InvalidationSource {
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      // at the end of this tick's microtasks: every write of one inbound frame is applied synchronously by
+      // then, so they still leave as one batch, and the transport's own per-turn batching is the only wait
+      queueMicrotask(this.flushNow);
     }
   }
 
@@ -139,6 +141,8 @@ export class InvalidationSource {
   read(key: string): NearReadReply {
     return this.nearRead([key]);
   }
+
+  private readonly flushNow = () => this.flush();
 
   private flush(): void {
     this.flushScheduled = false;
