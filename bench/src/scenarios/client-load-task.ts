@@ -31,6 +31,17 @@ export interface ClientLoadInput {
   readonly batch: number;
   /** The server process (the Shoal node, redis-server), for its CPU per get; null: not measured. */
   readonly serverPid: number | null;
+  /** Calls in flight for the concurrency sweep (each level: warm-up, then a window of durationMs / 2). */
+  readonly sweep: readonly number[];
+}
+
+/** One level of the concurrency sweep. */
+export interface SweepPoint {
+  readonly inFlight: number;
+  readonly opsPerSec: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly p999Us: number;
 }
 
 export interface ClientLoadResult {
@@ -45,6 +56,10 @@ export interface ClientLoadResult {
   readonly inFlightServerCpuUs: number | null;
   /** Gets per second in batches of `batch`. */
   readonly batchOpsPerSec: number;
+  /** Throughput and latency at each level of `sweep`. */
+  readonly sweep: readonly SweepPoint[];
+  /** Sequential get latency at quantiles 0, 1, ..., 100 % and 99.9 % (µs): the latency CDF. */
+  readonly sequentialQuantilesUs: readonly number[];
   /** Gets per second on a Zipf(0.99) key mix with `inFlight` calls outstanding. */
   readonly zipfOpsPerSec: number;
   /** Shoal only: the same Zipf mix through a client with its near cache on (null for the others). */
@@ -161,6 +176,37 @@ export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResu
       return done;
     });
 
+    // concurrency sweep: ops/s and per-call latency at each number of calls in flight
+    const sweep: SweepPoint[] = [];
+    for (const level of input.sweep) {
+      const samples = new Float64Array(200_000);
+      let sampled = 0;
+      const half = { ...input, durationMs: Math.max(100, Math.floor(input.durationMs / 2)) };
+      const opsPerSec = await window(half, async (counting, stop) => {
+        let done = 0;
+        const loop = async (w: number) => {
+          for (let i = w; !stop(); i += level) {
+            const started = performance.now();
+            await d.get(keyOf(i % input.keys)).catch(fail);
+            if (counting()) {
+              done++;
+              if (sampled < samples.length) samples[sampled++] = (performance.now() - started) * 1000;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: level }, (_, w) => loop(w)));
+        return done;
+      });
+      const sorted = samples.subarray(0, sampled).sort();
+      sweep.push({
+        inFlight: level,
+        opsPerSec,
+        p50Us: percentile(sorted, 50),
+        p99Us: percentile(sorted, 99),
+        p999Us: percentile(sorted, 99.9),
+      });
+    }
+
     // Zipf(0.99) reads: the same pre-drawn key sequence for every contender
     const zipf = new ZipfGenerator(input.keys, 0.99, new Prng(7));
     const trace = Array.from({ length: 1 << 16 }, () => keyOf(zipf.next()));
@@ -197,6 +243,8 @@ export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResu
       zipfOpsPerSec,
       zipfNearOpsPerSec,
       zipfNearHitRatio,
+      sweep,
+      sequentialQuantilesUs: [...Array.from({ length: 101 }, (_, q) => percentile(seq, q)), percentile(seq, 99.9)],
       sequentialP50Us: percentile(seq, 50),
       sequentialP99Us: percentile(seq, 99),
       sequentialGets: n,

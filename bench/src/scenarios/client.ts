@@ -13,10 +13,11 @@ import { createInterface } from 'node:readline';
 import { type Comparison, compare } from '../lib/compare.js';
 import { type RedisServer, redisBinary, startRedisServer } from '../lib/redis-anchor.js';
 import { summarize } from '../lib/stats.js';
+import { type ChartFile, lineChart } from '../report/svg-chart.js';
 import type { TableSpec } from '../report/table.js';
 import { runTask } from '../runner/child-runner.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario.js';
-import type { ClientContender, ClientLoadInput, ClientLoadResult } from './client-load-task.js';
+import type { ClientContender, ClientLoadInput, ClientLoadResult, SweepPoint } from './client-load-task.js';
 
 interface ClientParams {
   readonly keys: number;
@@ -27,6 +28,7 @@ interface ClientParams {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly batch: number;
+  readonly sweep: readonly number[];
 }
 
 const FULL: ClientParams = {
@@ -38,6 +40,7 @@ const FULL: ClientParams = {
   warmupMs: 1000,
   durationMs: 4000,
   batch: 100,
+  sweep: [1, 16, 64, 256],
 };
 
 const QUICK: ClientParams = {
@@ -49,6 +52,7 @@ const QUICK: ClientParams = {
   warmupMs: 200,
   durationMs: 500,
   batch: 100,
+  sweep: [1, 64],
 };
 
 const TASK = new URL('./client-load-task.js', import.meta.url);
@@ -98,7 +102,7 @@ function measure(
   serverPid: number | null,
 ): Promise<ClientLoadResult> {
   const input: ClientLoadInput = { contender, target, serverPid, ...p };
-  const budget = p.sequentialMaxMs + 2 * (p.warmupMs + p.durationMs) + 60_000;
+  const budget = p.sequentialMaxMs + (4 + p.sweep.length) * (p.warmupMs + p.durationMs) + 60_000;
   return runTask<ClientLoadInput, ClientLoadResult>({
     module: TASK,
     exportName: 'clientLoad',
@@ -262,6 +266,94 @@ function table(runs: Runs): TableSpec {
   };
 }
 
+const NAMES: Record<ClientContender, string> = {
+  shoal: '@shoal/client',
+  ioredis: 'ioredis',
+  'ioredis-auto': 'ioredis auto-pipelined',
+};
+
+const contendersIn = (runs: Runs) => (Object.keys(runs) as ClientContender[]).filter((c) => runs[c].length > 0);
+
+/** Throughput vs calls in flight, and the sequential get latency CDF, medians across runs. */
+function charts(runs: Runs, p: ClientParams): ChartFile[] {
+  const throughput = contendersIn(runs).map((c) => ({
+    name: NAMES[c],
+    points: p.sweep.map(
+      (level, i) => [level, pick(runs[c], (r) => r.sweep[i]?.opsPerSec ?? Number.NaN).median] as const,
+    ),
+  }));
+  const cdf = contendersIn(runs).map((c) => ({
+    name: NAMES[c],
+    // quantiles 1-99 and 99.9 (the minimum and maximum of a run say little), on a log latency axis
+    points: [
+      ...Array.from(
+        { length: 99 },
+        (_, i) => [pick(runs[c], (r) => r.sequentialQuantilesUs[i + 1] ?? Number.NaN).median, (i + 1) / 100] as const,
+      ),
+      [pick(runs[c], (r) => r.sequentialQuantilesUs[101] ?? Number.NaN).median, 0.999] as const,
+    ],
+  }));
+  return [
+    {
+      name: 'throughput-vs-concurrency',
+      title: 'client: gets/s vs calls in flight',
+      svg: lineChart({
+        title: 'client: gets/s vs calls in flight (median of runs)',
+        xLabel: 'calls in flight',
+        yLabel: 'gets/s',
+        xScale: 'log',
+        series: throughput,
+        formatY: (y) => `${Math.round(y / 1000)}k`,
+      }),
+    },
+    {
+      name: 'latency-cdf',
+      title: 'client: sequential get latency CDF',
+      svg: lineChart({
+        title: 'client: sequential get latency CDF, p1-p99.9 (median of runs per quantile)',
+        xLabel: 'latency (µs)',
+        yLabel: 'fraction of gets',
+        series: cdf,
+        xScale: 'log',
+        xTicks: [10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+        yMin: 0,
+        yMax: 1,
+        formatX: (x) => `${Math.round(x)}`,
+      }),
+    },
+  ];
+}
+
+function sweepTable(runs: Runs, p: ClientParams): TableSpec {
+  const rows: string[][] = [];
+  for (const c of contendersIn(runs)) {
+    p.sweep.forEach((level, i) => {
+      const m = (f: (s: SweepPoint) => number) =>
+        pick(runs[c], (r) => (r.sweep[i] === undefined ? Number.NaN : f(r.sweep[i] as SweepPoint))).median;
+      rows.push([
+        NAMES[c],
+        String(level),
+        Math.round(m((s) => s.opsPerSec)).toLocaleString('en-US'),
+        (m((s) => s.p50Us) / 1000).toFixed(3),
+        (m((s) => s.p99Us) / 1000).toFixed(3),
+        (m((s) => s.p999Us) / 1000).toFixed(3),
+      ]);
+    });
+  }
+  return {
+    title: 'client: concurrency sweep, medians across runs (latency per call, ms)',
+    columns: [
+      { header: 'client' },
+      { header: 'in flight', align: 'right' },
+      { header: 'gets/s', align: 'right' },
+      { header: 'p50 ms', align: 'right' },
+      { header: 'p99 ms', align: 'right' },
+      { header: 'p99.9 ms', align: 'right' },
+    ],
+    rows,
+  };
+}
+
 export const client: Scenario = {
   name: 'client',
   description:
@@ -292,8 +384,8 @@ export const client: Scenario = {
     return {
       params: { runs: ctx.runs, quick: ctx.quick, redisVersion: data.redisVersion, ...p },
       comparisons: comparisons(data.runs),
-      tables: [table(data.runs)],
-      charts: [],
+      tables: [table(data.runs), sweepTable(data.runs, p)],
+      charts: charts(data.runs, p),
       notes,
       data,
     };
