@@ -49,6 +49,11 @@ export class ClientNearCache {
     this.tracker.lost(nodeId);
   }
 
+  /** Ids of the nodes whose invalidation stream this client is subscribed to. */
+  subscribedNodes(): string[] {
+    return this.tracker.subscribedSources();
+  }
+
   /** A pushed batch of invalidation events. */
   events(body: unknown): void {
     this.tracker.events(body);

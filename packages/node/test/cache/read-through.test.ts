@@ -44,8 +44,9 @@ t.test('single flight: 1000 concurrent misses over 3 nodes call each key loader 
 t.test('grace: a failing loader serves the stale value; plain get does not', async (t) => {
   const nodes = await startCluster(t, 3);
   const [a, b] = nodes as [ShoalNode, ShoalNode];
+  const loadedAt = Date.now();
   t.equal(await a.cache.getOrSet('g:1', () => 'v1', { ttl: 100, grace: '10s' }), 'v1');
-  await sleep(150);
+  await eventually(t, 'past the ttl', () => Date.now() > loadedAt + 110);
   t.equal(await b.cache.get('g:1'), undefined, 'stale is not served by get');
   const stale = await b.cache.getOrSet(
     'g:1',
@@ -79,8 +80,9 @@ t.test('grace: a failing loader serves the stale value; plain get does not', asy
 t.test('soft timeout serves stale and the refresh lands later; hard timeout fails', async (t) => {
   const nodes = await startCluster(t, 2);
   const [a, b] = nodes as [ShoalNode, ShoalNode];
+  const loadedAt = Date.now();
   await a.cache.getOrSet('st:1', () => 'old', { ttl: 50, grace: '1m' });
-  await sleep(100);
+  await eventually(t, 'past the ttl', () => Date.now() > loadedAt + 60);
   const started = Date.now();
   const value = await b.cache.getOrSet(
     'st:1',
@@ -114,7 +116,8 @@ t.test('a waiter on another node learns of the lease holder failure', async (t) 
     await sleep(200);
     throw new Error('boom');
   });
-  await sleep(50);
+  const leases = () => nodes.reduce((sum, n) => sum + n.invalidationStats().loadLeases, 0);
+  await eventually(t, 'the holder has the lease', () => leases() === 1);
   const waiter = b.cache.getOrSet('fail:1', () => 'never called');
   await t.rejects(holder, /boom/);
   await t.rejects(waiter, { code: 'SHOAL_LOADER_FAILED' });
@@ -185,17 +188,20 @@ t.test('invalidateOn: a domain event deletes the keys it names, once, cluster-wi
   await a.log.createTopic('prices', { partitions: 2 });
   const mapped: string[] = [];
   const consumers = nodes.map((node) =>
-    node.cache.invalidateOn('prices', (message) => {
-      const { productId } = message.value as { productId: string };
-      mapped.push(node.id);
-      return { keys: [`price:${productId}`], tags: [`product:${productId}`] };
-    }),
+    node.cache.invalidateOn(
+      'prices',
+      (message) => {
+        const { productId } = message.value as { productId: string };
+        mapped.push(productId);
+        return { keys: [`price:${productId}`], tags: [`product:${productId}`] };
+      },
+      { from: 'earliest' },
+    ),
   );
   t.teardown(() => Promise.all(consumers.map((consumer) => consumer.close())));
   await a.cache.set('price:7', 100);
   await a.cache.set('listing:7', 'page', { tags: ['product:7'] });
   t.equal(await c.cache.get('price:7'), 100);
-  await sleep(300); // consumers joined the group
   await b.log.append('prices', { productId: '7', price: 120 }, { key: '7' });
   await eventually(
     t,
@@ -204,8 +210,11 @@ t.test('invalidateOn: a domain event deletes the keys it names, once, cluster-wi
     10_000,
   );
   t.equal(await a.cache.get('listing:7'), undefined, 'the tag named by the event is invalidated');
-  await sleep(200);
-  t.equal(mapped.length, 1, 'the event was handled once across the group');
+  // a later event on the same key (same partition, delivered in order): once it is handled, a second
+  // delivery of the first could only come after the ack timeout
+  await b.log.append('prices', { productId: 'later', price: 1 }, { key: '7' });
+  await eventually(t, 'the later event is handled', () => mapped.includes('later'), 10_000);
+  t.equal(mapped.filter((id) => id === '7').length, 1, 'the event was handled once across the group');
 });
 
 t.test('with a near cache, a fresh getOrSet value from a remote primary is kept and served locally', async (t) => {

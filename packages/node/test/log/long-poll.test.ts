@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import type { ShoalNode } from '../../src/index.js';
-import { startCluster } from '../cluster/helpers.js';
+import { eventually, startCluster } from '../cluster/helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -14,20 +14,25 @@ t.test('every group waiting on a partition is woken by an append', async (t) => 
   const [a, b, c] = nodes as [ShoalNode, ShoalNode, ShoalNode];
   await a.log.createTopic('wake', { partitions: 1 });
   const latencies = new Map<string, number[]>();
+  const ready = new Set<string>();
   const consumers = [a, b, c, b].map((node, i) => {
     const group = `g${i}`;
     latencies.set(group, []);
     return node.log.consume('wake', { group, from: 'earliest' }, async (m) => {
-      latencies.get(group)?.push(Date.now() - (m.value as number));
+      if (m.value === 'ready') ready.add(group);
+      else latencies.get(group)?.push(Date.now() - (m.value as number));
     });
   });
   t.teardown(() => Promise.all(consumers.map((consumer) => consumer.close())));
-  await sleep(1500); // every group is long-polling now
-  for (let i = 0; i < 5; i++) {
+  // a first message every group has received: each is now in its fetch loop
+  await a.log.append('wake', 'ready', { key: 'k' });
+  await eventually(t, 'every group got the first message', () => ready.size === 4);
+  for (let i = 1; i <= 5; i++) {
+    // a steady producer: one message every 300 ms, so each append finds the groups long-polling again
+    await sleep(300);
     await a.log.append('wake', Date.now(), { key: 'k' });
-    await sleep(400);
+    await eventually(t, `every group got message ${i}`, () => [...latencies.values()].every((l) => l.length >= i));
   }
-  await sleep(1200);
   for (const [group, list] of latencies) {
     t.equal(list.length, 5, `${group} got every message`);
     const worst = Math.max(...list);
