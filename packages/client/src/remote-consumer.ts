@@ -14,8 +14,10 @@ import {
   type ConsumedMessage,
   type ConsumeOptions,
   type ConsumerHandle,
+  type GroupSettings,
   isShoalError,
   MessageKind,
+  resolveConsumeOptions,
   ShoalError,
 } from '@shoal/protocol';
 import type { ShoalClient } from './shoal-client.js';
@@ -50,7 +52,7 @@ export class RemoteConsumer<V = unknown> extends EventEmitter<RemoteConsumerEven
   private loops: Promise<void> = Promise.resolve();
   private readonly pendingAcks = new Map<number, { acks: string[]; nacks: Nack[] }>();
   private readonly flushing = new Set<Promise<void>>();
-  private readonly settings: { ackTimeoutMs: number; maxDeliveries: number; maxUnacked: number };
+  private readonly settings: GroupSettings;
   private readonly concurrency: number;
   private readonly abort = new AbortController();
 
@@ -61,23 +63,7 @@ export class RemoteConsumer<V = unknown> extends EventEmitter<RemoteConsumerEven
     private readonly handler: (message: ConsumedMessage<V>) => unknown,
   ) {
     super();
-    if (typeof options?.group !== 'string' || options.group.length === 0 || options.group.length > 200) {
-      throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'consume needs a group name of 1-200 characters');
-    }
-    if (typeof handler !== 'function')
-      throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'consume needs a handler function');
-    const int = (v: number | undefined, name: string, def: number) => {
-      const n = v ?? def;
-      if (!Number.isSafeInteger(n) || n < 1)
-        throw new ShoalError('SHOAL_ARGUMENT_INVALID', `${name} must be a positive integer`);
-      return n;
-    };
-    this.concurrency = int(options.concurrency, 'concurrency', 16);
-    this.settings = {
-      ackTimeoutMs: int(options.ackTimeoutMs, 'ackTimeoutMs', 30_000),
-      maxDeliveries: int(options.maxDeliveries, 'maxDeliveries', 5),
-      maxUnacked: int(options.maxUnacked, 'maxUnacked', 1000),
-    };
+    ({ concurrency: this.concurrency, settings: this.settings } = resolveConsumeOptions(options, handler));
   }
 
   /** @internal */

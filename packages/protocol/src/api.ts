@@ -164,7 +164,7 @@ export interface ConsumedMessage<V = unknown> {
   deliveries: number;
   /** Redeliver after `delayMs` (default: the group's backoff) instead of acking when the handler returns. */
   nack(delayMs?: number): void;
-  /** Pushes the message's lease `ms` further. */
+  /** A long handler keeps the message: pushes its lease `ms` further (bounded by the group's maximum lease). */
   extend(ms: number): Promise<void>;
 }
 

@@ -19,6 +19,8 @@ export type {
   StartFrom,
   TopicOptions,
 } from './api.js';
+export type { GroupSettings } from './consume-options.js';
+export { resolveConsumeOptions } from './consume-options.js';
 export type { ErrorCode, ErrorSpec } from './errors.js';
 export { ERROR_CODES, errorFromWire, isShoalError, ShoalError } from './errors.js';
 export { MANAGED_VALUE_EXTENSION, ManagedValue } from './managed-value.js';

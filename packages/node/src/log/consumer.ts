@@ -7,29 +7,13 @@
  * asks for a redelivery after exactly that delay.
  */
 import { EventEmitter } from 'node:events';
-import { type ConsumeOptions, ShoalError } from '@shoal/protocol';
+import { type ConsumedMessage, type ConsumeOptions, resolveConsumeOptions, ShoalError } from '@shoal/protocol';
 import type { MessageLog } from './message-log.js';
 import type { GroupSettings } from './partition-replica.js';
 
 /** Options of `node.log.consume`. */
-export type { ConsumeOptions } from '@shoal/protocol';
-
 /** What a handler receives. */
-export interface ConsumedMessage {
-  value: unknown;
-  key: string | undefined;
-  id: string | undefined;
-  headers: Readonly<Record<string, string>>;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  /** 1 on the first delivery. */
-  deliveries: number;
-  /** Redeliver after `delayMs` (default: the group's backoff) instead of acking when the handler returns. */
-  nack(delayMs?: number): void;
-  /** A long handler keeps the message: pushes its lease `ms` further (bounded by the group's maximum lease). */
-  extend(ms: number): Promise<void>;
-}
+export type { ConsumedMessage, ConsumeOptions } from '@shoal/protocol';
 
 /** Events of a consumer. */
 export type ConsumerEventMap = {
@@ -64,23 +48,7 @@ export class Consumer extends EventEmitter<ConsumerEventMap> {
     readonly memberId: string,
   ) {
     super();
-    if (typeof options?.group !== 'string' || options.group.length === 0 || options.group.length > 200) {
-      throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'consume needs a group name of 1-200 characters');
-    }
-    if (typeof handler !== 'function')
-      throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'consume needs a handler function');
-    const int = (v: number | undefined, name: string, def: number) => {
-      const n = v ?? def;
-      if (!Number.isSafeInteger(n) || n < 1)
-        throw new ShoalError('SHOAL_ARGUMENT_INVALID', `${name} must be a positive integer`);
-      return n;
-    };
-    this.concurrency = int(options.concurrency, 'concurrency', 16);
-    this.settings = {
-      ackTimeoutMs: int(options.ackTimeoutMs, 'ackTimeoutMs', 30_000),
-      maxDeliveries: int(options.maxDeliveries, 'maxDeliveries', 5),
-      maxUnacked: int(options.maxUnacked, 'maxUnacked', 1000),
-    };
+    ({ concurrency: this.concurrency, settings: this.settings } = resolveConsumeOptions(options, handler));
   }
 
   // an 'error' event without a listener would throw: failures here are retried, so only report them

@@ -4,7 +4,7 @@
  * consumer groups' delivery state. Followers keep the groups' last snapshots
  * so a new leader continues where the old one committed (at-least-once).
  */
-import type { StartFrom } from '@shoal/protocol';
+import type { GroupSettings, StartFrom } from '@shoal/protocol';
 import type { Clock } from '../store/clock.js';
 import { GroupPartitionState } from './groups/group-partition-state.js';
 import type { LogRecord } from './storage/log-record.js';
@@ -18,14 +18,8 @@ export interface PartitionId {
 }
 
 /** Where a consumer group starts when it first reads a partition. */
-export type { StartFrom } from '@shoal/protocol';
-
 /** Delivery settings of a group (the first consumer to reach the leader fixes them). */
-export interface GroupSettings {
-  ackTimeoutMs: number;
-  maxDeliveries: number;
-  maxUnacked: number;
-}
+export type { GroupSettings, StartFrom } from '@shoal/protocol';
 
 /** This node's copy of one topic partition. */
 export class PartitionReplica {
