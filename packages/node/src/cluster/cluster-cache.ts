@@ -7,7 +7,7 @@
  * the newest table until the call's timeout, then reported as a typed error.
  */
 
-import type { LoadReply, NearCache } from '@shoal/protocol';
+import type { LoadOutcome, LoadReply, NearCache } from '@shoal/protocol';
 import {
   type CacheApi,
   type GetOrSetOptions,
@@ -184,7 +184,7 @@ export class ClusterCache implements CacheApi {
   async leaseDone(
     key: string,
     token: number,
-    outcome: 'value' | 'none' | 'error',
+    outcome: LoadOutcome,
     payload: unknown,
     options: ResolvedGetOrSetOptions,
   ): Promise<void> {
@@ -586,7 +586,7 @@ export class ClusterCache implements CacheApi {
   private async doneAtPrimary(
     key: string,
     token: number,
-    outcome: 'value' | 'none' | 'error',
+    outcome: LoadOutcome,
     payload: unknown,
     options: ResolvedGetOrSetOptions,
   ): Promise<void> {
@@ -595,7 +595,7 @@ export class ClusterCache implements CacheApi {
       key,
       token,
       outcome,
-      outcome === 'value' ? payload : outcome === 'error' ? payload : null,
+      outcome === 'none' ? null : payload,
       options.ttlMs,
       options.graceMs,
       options.tags,

@@ -8,6 +8,7 @@
 import {
   type InvalidationEvent,
   isShoalError,
+  type LoadOutcome,
   type LoadReply,
   ManagedValue,
   MessageKind,
@@ -41,7 +42,7 @@ export interface NearHost {
     leaseDone(
       key: string,
       token: number,
-      outcome: 'value' | 'none' | 'error',
+      outcome: LoadOutcome,
       payload: unknown,
       options: ResolvedGetOrSetOptions,
     ): Promise<void>;
@@ -150,7 +151,7 @@ export function registerNearHandlers<C extends NearConnection>(
       hardTimeoutMs: undefined,
       tags: [...tags],
     };
-    await host().cache.leaseDone(key(k), token, outcome as 'value' | 'none' | 'error', payload, options);
+    await host().cache.leaseDone(key(k), token, outcome as LoadOutcome, payload, options);
     return true;
   });
 
