@@ -46,6 +46,17 @@ interface Pending {
   sent: boolean;
 }
 
+/**
+ * Client frames carry an all-zero mask, which ws sends without copying and
+ * XOR-ing the payload. Masking protects HTTP intermediaries from frames a
+ * browser page crafts (RFC 6455 section 10.3); this client writes only its own
+ * protocol's frames, so a random mask would buy nothing and cost a copy of
+ * every frame.
+ */
+const zeroMask = (mask: Buffer) => {
+  mask.fill(0);
+};
+
 /** What a settled request's callbacks become. */
 const settled = () => {};
 
@@ -98,6 +109,7 @@ export class NodeConnection {
       perMessageDeflate: false,
       maxPayload: options.maxFrameBytes,
       handshakeTimeout: options.connectTimeoutMs,
+      generateMask: zeroMask,
     });
     this.ws.binaryType = 'nodebuffer';
     this.ready = this.request(
@@ -330,12 +342,14 @@ export class NodeConnection {
     this.outbox.push(message);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
     }
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     if (!this.open || this.closed || this.outbox.length === 0) return;
     const messages = this.outbox;
     this.outbox = [];

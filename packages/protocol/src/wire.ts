@@ -121,6 +121,18 @@ export const MessageKind = {
   SnapshotPage: 70,
 } as const;
 
+/**
+ * A node's reply outbox holding this many messages leaves at once instead of
+ * at the end of the tick. With one frame per tick each way, two processes
+ * talking over a socket take turns: the client idles while the node works
+ * through the whole batch, then the other way round. Replies leaving in parts
+ * let the client work on the first while the node computes the rest (gets at
+ * 64 in flight on one node: 192k -> 340k/s). A write costs 5-10 µs on these
+ * VMs, so the parts stay large. Requests are not split: the client sends one
+ * tick's calls in one frame (its auto-pipelining contract).
+ */
+export const EAGER_FLUSH_MESSAGES = 32;
+
 /** A decoded message: [kind, id, body]. */
 export type WireMessage = [kind: number, id: number, body: unknown];
 

@@ -20,6 +20,7 @@ import type { Duplex } from 'node:stream';
 import {
   type CacheApi,
   decodeFrame,
+  EAGER_FLUSH_MESSAGES,
   encodeFrame,
   hashKeyForPartition,
   isShoalError,
@@ -485,15 +486,20 @@ class ClientConnection {
 
   private enqueue(message: WireMessage): void {
     if (this.closed) return;
-    this.outbox.push(message);
+    if (this.outbox.push(message) >= EAGER_FLUSH_MESSAGES) {
+      this.flush();
+      return;
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
     }
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     if (this.outbox.length === 0 || this.closed) return;
     const messages = this.outbox;
     this.outbox = [];
