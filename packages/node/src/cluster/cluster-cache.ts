@@ -130,7 +130,7 @@ export class ClusterCache implements CacheApi {
       return this.nearGet(key, near);
     }
     return this.run('get', [key], options).then((stored) =>
-      readableValue(stored, features.tags.registry, features.now()),
+      readableValue(stored, features.tags.registry, features.now),
     );
   }
   set(key: string, value: unknown, options?: TaggedSetOptions & CallOptions): Promise<boolean> {
@@ -445,9 +445,11 @@ export class ClusterCache implements CacheApi {
         );
       }
       if (this.view.ownersOf(this.view.partitionOf(key))[0] === this.view.selfId) {
-        const deadline = Date.now() + this.options.requestTimeoutMs;
+        // the retry budget starts at the first failure: a local try takes microseconds, and reading
+        // the clock up front for every call costs more than that on a VM
         return this.replicator.execute(op, args, consistency ?? undefined).catch((err: unknown) => {
           if (!isShoalError(err) || !RETRYABLE.has(err.code)) throw err;
+          const deadline = Date.now() + this.options.requestTimeoutMs;
           return this.routed(key, op, (t) => this.attempt(op, args, consistency, t, 0), deadline, err);
         });
       }
@@ -615,7 +617,7 @@ export class ClusterCache implements CacheApi {
     const { partition, address } = this.primaryAddress(key);
     if (address === undefined || !near.subscriber.isSubscribed(address)) {
       const stored = await this.run('get', [key]);
-      return readableValue(stored, features.tags.registry, features.now());
+      return readableValue(stored, features.tags.registry, features.now);
     }
     const token = near.cache.reserve(key, partition);
     let reply: NearReadReply;
@@ -630,7 +632,7 @@ export class ClusterCache implements CacheApi {
       near.cache.release(key, token);
       if (isShoalError(err) && (RETRYABLE.has(err.code) || err.code === 'SHOAL_STORE_WRONG_TYPE')) {
         const stored = await this.run('get', [key]);
-        return readableValue(stored, features.tags.registry, features.now());
+        return readableValue(stored, features.tags.registry, features.now);
       }
       throw err;
     }
@@ -640,7 +642,7 @@ export class ClusterCache implements CacheApi {
     } else {
       near.cache.release(key, token);
     }
-    return readableValue(stored, features.tags.registry, features.now());
+    return readableValue(stored, features.tags.registry, features.now);
   }
 
   private requireFeatures(): CacheFeatures {
