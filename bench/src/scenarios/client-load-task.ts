@@ -3,7 +3,7 @@
  * child process, one contender per process: @shoal/client against a Shoal
  * node, or ioredis (plain, or with enableAutoPipelining) against Redis. Each
  * run measures, on the same prefilled keys and value size: sequential get
- * latency, get throughput with a fixed number of calls in flight (with the
+ * latency (after a warm-up), get throughput with a fixed number of calls in flight (with the
  * CPU this process and the server spent per get), and get throughput in
  * batches (all of a batch issued at once; ioredis plain uses an explicit
  * pipeline). Every phase is bounded by a count and a deadline.
@@ -134,7 +134,10 @@ export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResu
       await Promise.all(Array.from({ length: Math.min(100, input.keys - i) }, (_, j) => d.set(keyOf(i + j), value)));
     }
 
-    // sequential: one get at a time
+    // sequential: one get at a time, measured after a warm-up of the same loop (JIT, socket buffers):
+    // the steady state a long-running service sees, for every contender alike
+    const warmDeadline = Date.now() + input.warmupMs;
+    for (let i = 0; Date.now() < warmDeadline; i++) await d.get(keyOf(i % input.keys)).catch(fail);
     const latencies = new Float64Array(input.sequentialGets);
     let n = 0;
     const seqDeadline = Date.now() + input.sequentialMaxMs;

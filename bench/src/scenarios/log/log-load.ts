@@ -94,11 +94,22 @@ export function ratePerSec(count: number, elapsedUs: number): number {
   return elapsedUs > 0 ? (count * 1e6) / elapsedUs : 0;
 }
 
-/** Sends `spec.messages` in batches of `spec.window` (each batch awaited whole), stopping at `spec.maxMs`. */
+/**
+ * Sends `spec.messages` in batches of `spec.window` (each batch awaited whole), stopping at `spec.maxMs`;
+ * first, untimed, `spec.warmupMessages` through `warmBatch` (at most a quarter of `maxMs`).
+ */
 export async function runBurst(
   spec: BurstParams,
   sendBatch: (count: number) => Promise<BatchOutcome>,
+  warmBatch?: (count: number) => Promise<BatchOutcome>,
 ): Promise<BurstResult> {
+  if (warmBatch !== undefined) {
+    const warmDeadline = performance.now() + spec.maxMs / 4;
+    const total = spec.warmupMessages ?? 0;
+    for (let warmed = 0; warmed < total && performance.now() < warmDeadline; warmed += spec.window) {
+      await warmBatch(Math.min(spec.window, total - warmed)).catch(() => undefined);
+    }
+  }
   const deadline = performance.now() + spec.maxMs;
   const startUs = monoUs();
   let sent = 0;

@@ -117,16 +117,20 @@ async function createGroup(redis: Redis, key: string, group: string): Promise<vo
   }
 }
 
-/** XADD `spec.messages` entries, `spec.window` per pipeline. */
+/** XADD `spec.messages` entries, `spec.window` per pipeline (after the warm-up, to a side stream deleted after). */
 export function redisAppend(input: RedisAppendInput): Promise<BurstResult> {
   const value = burstValue(input.valueBytes);
-  return withRedis(input.port, (redis) =>
-    runBurst(input.spec, async (n) => {
+  return withRedis(input.port, async (redis) => {
+    const xadd = (key: string) => async (n: number) => {
       const pipeline = redis.pipeline();
-      for (let i = 0; i < n; i++) pipeline.xadd(input.key, '*', 'v', value);
+      for (let i = 0; i < n; i++) pipeline.xadd(key, '*', 'v', value);
       return pipelineOutcome(await pipeline.exec(), n);
-    }),
-  );
+    };
+    const warmKey = `${input.key}:warmup`;
+    const burst = await runBurst(input.spec, xadd(input.key), xadd(warmKey));
+    await redis.del(warmKey);
+    return burst;
+  });
 }
 
 /** Reads the stream as one group member (XREADGROUP COUNT batch), acking each batch without waiting; deletes the stream after. */

@@ -104,9 +104,9 @@ export async function runLogCommand(node: ShoalNode, command: LogCommand): Promi
     case 'append': {
       const value = burstValue(command.valueBytes);
       const options = { acks: command.acks };
-      return runBurst(command.spec, (n) =>
-        settleBatch(Array.from({ length: n }, () => node.log.append(command.topic, value, options))),
-      );
+      const appendTo = (topic: string) => (n: number) =>
+        settleBatch(Array.from({ length: n }, () => node.log.append(topic, value, options)));
+      return runBurst(command.spec, appendTo(command.topic), appendTo(`${command.topic}.warmup`));
     }
     case 'consume':
       return consume(node, command.topic, command.group, command.spec);
