@@ -96,7 +96,7 @@ export function ratePerSec(count: number, elapsedUs: number): number {
 
 /**
  * Sends `spec.messages` in batches of `spec.window` (each batch awaited whole), stopping at `spec.maxMs`;
- * first, untimed, `spec.warmupMessages` through `warmBatch` (at most a quarter of `maxMs`).
+ * first, untimed, batches through `warmBatch` for `spec.warmupMs` or `spec.warmupMessages`.
  */
 export async function runBurst(
   spec: BurstParams,
@@ -104,7 +104,7 @@ export async function runBurst(
   warmBatch?: (count: number) => Promise<BatchOutcome>,
 ): Promise<BurstResult> {
   if (warmBatch !== undefined) {
-    const warmDeadline = performance.now() + spec.maxMs / 4;
+    const warmDeadline = performance.now() + (spec.warmupMs ?? 0);
     const total = spec.warmupMessages ?? 0;
     for (let warmed = 0; warmed < total && performance.now() < warmDeadline; warmed += spec.window) {
       await warmBatch(Math.min(spec.window, total - warmed)).catch(() => undefined);

@@ -122,7 +122,7 @@ async function shoalAppendConsume(producer: NodeProcess, consumer: NodeProcess, 
   const append = await logCommand<BurstResult>(
     producer,
     { op: 'append', topic, spec: p.append, valueBytes: p.valueBytes, acks: 'quorum' },
-    p.append.maxMs + MARGIN_MS,
+    (p.append.warmupMs ?? 0) + p.append.maxMs + MARGIN_MS,
   );
   const expected = append.sent - append.errors;
   const { leaders } = await logCommand<LeadersResult>(
@@ -207,7 +207,7 @@ export async function measureRedisRun(p: LogParams, port: number, run: number): 
   const append = await redisTask<RedisAppendInput, BurstResult>(
     'redisAppend',
     { port, key, spec: p.append, valueBytes: p.valueBytes },
-    p.append.maxMs + MARGIN_MS,
+    (p.append.warmupMs ?? 0) + p.append.maxMs + MARGIN_MS,
   );
   const expected = append.sent - append.errors;
   const consumed = await redisTask<RedisConsumeInput, RedisConsumeResult>(

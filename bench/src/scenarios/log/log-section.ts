@@ -71,7 +71,7 @@ function losses(c: Contender) {
 
 function throughputTable(present: readonly Contender[], anchor: Contender | null, p: LogParams): TableSpec {
   return {
-    title: `Log throughput: ${formatSi(p.append.messages)} messages of ${p.valueBytes} bytes, window ${p.append.window} in flight, after ${formatSi(p.append.warmupMessages ?? 0)} untimed to a side topic; consume with ${p.consume.batch} at once; fan-out to 1 subscriber in another process (msgs/s, median of runs with min-max; x = ratio to Redis)`,
+    title: `Log throughput: ${formatSi(p.append.messages)} messages of ${p.valueBytes} bytes, window ${p.append.window} in flight, after ${(p.append.warmupMs ?? 0) / 1000} s of the same untimed to a side topic; consume with ${p.consume.batch} at once; fan-out to 1 subscriber in another process (msgs/s, median of runs with min-max; x = ratio to Redis)`,
     columns: [
       { header: 'contender' },
       ...RATES.flatMap((r) => [right(RATE_LABEL[r]), right('x')]),

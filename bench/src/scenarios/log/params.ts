@@ -11,9 +11,12 @@ export interface BurstParams {
   readonly window: number;
   readonly maxMs: number;
   /**
-   * Sent first, untimed, the same way but to a side topic/stream (JIT, heap
-   * growth, connections): the timed burst measures the steady state. 0: none.
+   * Sent first, untimed, the same way but to a side topic/stream, for this
+   * long or this many messages, whichever ends first (JIT, the young
+   * generation growing to its working size, connections): the timed burst
+   * measures the steady state. Shoal nodes reach it after about 2 s of load.
    */
+  readonly warmupMs?: number;
   readonly warmupMessages?: number;
 }
 
@@ -56,7 +59,7 @@ export const FULL: LogParams = {
   convergeTimeoutMs: 20_000,
   partitions: 8,
   valueBytes: 100,
-  append: { messages: 200_000, window: 500, maxMs: 30_000, warmupMessages: 20_000 },
+  append: { messages: 200_000, window: 500, maxMs: 30_000, warmupMs: 3000, warmupMessages: 1_000_000 },
   consume: { batch: 500, maxMs: 30_000, idleMs: 3000 },
   fanout: { messages: 200_000, window: 500, maxMs: 30_000, idleMs: 3000, interestTimeoutMs: 10_000 },
   latency: { ratePerSec: 2000, warmupMs: 1000, durationMs: 5000, idleMs: 3000 },
@@ -65,7 +68,7 @@ export const FULL: LogParams = {
 
 export const QUICK: LogParams = {
   ...FULL,
-  append: { ...FULL.append, messages: 10_000, maxMs: 5000, warmupMessages: 1000 },
+  append: { ...FULL.append, messages: 10_000, maxMs: 5000, warmupMs: 200, warmupMessages: 10_000 },
   consume: { ...FULL.consume, maxMs: 5000, idleMs: 1000 },
   fanout: { ...FULL.fanout, messages: 10_000, maxMs: 5000, idleMs: 1000 },
   latency: { ...FULL.latency, warmupMs: 200, durationMs: 1000, idleMs: 1000 },
