@@ -19,6 +19,7 @@ import {
   MessageKind,
   ShoalError,
   type WireMessage,
+  zeroMask,
 } from '@shoal/protocol';
 import WebSocket from 'ws';
 import type { ResolvedConnectOptions } from './client-options.js';
@@ -45,17 +46,6 @@ interface Pending {
   /** On the wire (counts against maxInFlight), not waiting in the queue. */
   sent: boolean;
 }
-
-/**
- * Client frames carry an all-zero mask, which ws sends without copying and
- * XOR-ing the payload. Masking protects HTTP intermediaries from frames a
- * browser page crafts (RFC 6455 section 10.3); this client writes only its own
- * protocol's frames, so a random mask would buy nothing and cost a copy of
- * every frame.
- */
-const zeroMask = (mask: Buffer) => {
-  mask.fill(0);
-};
 
 /** What a settled request's callbacks become. */
 const settled = () => {};

@@ -133,6 +133,18 @@ export const MessageKind = {
  */
 export const EAGER_FLUSH_MESSAGES = 32;
 
+/**
+ * The `generateMask` of every Shoal WebSocket that dials out (a client to a
+ * node, a node to a peer): an all-zero mask, which ws sends without copying
+ * and XOR-ing the payload. Masking protects HTTP intermediaries from frames a
+ * browser page crafts (RFC 6455 section 10.3); these sockets carry only
+ * Shoal's own frames, so a random mask would buy nothing and cost a pass over
+ * every frame.
+ */
+export const zeroMask = (mask: Uint8Array): void => {
+  mask.fill(0);
+};
+
 /** A decoded message: [kind, id, body]. */
 export type WireMessage = [kind: number, id: number, body: unknown];
 

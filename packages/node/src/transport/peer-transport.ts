@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ShoalError } from '@shoal/protocol';
+import { ShoalError, zeroMask } from '@shoal/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Clock } from '../store/clock.js';
 import { HEADERS, helloHeaders, NonceCache, verifyHello, verifyWelcome, welcomeProof } from './handshake.js';
@@ -177,6 +177,7 @@ export class PeerTransport {
         maxPayload: this.options.maxFrameBytes,
         perMessageDeflate: false,
         handshakeTimeout: timeoutMs,
+        generateMask: zeroMask,
       });
       let remoteId = '';
       const fail = (message: string, code: 'SHOAL_TRANSPORT_UNAVAILABLE' | 'SHOAL_AUTH_FAILED') => {
