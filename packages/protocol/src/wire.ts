@@ -41,6 +41,8 @@ export const MessageKind = {
   Stats: 10,
   /** Ephemeral pub/sub: a published message for this node's subscribers: [channel, message]. */
   Publish: 11,
+  /** Ephemeral pub/sub: one synchronous run's publishes for this node's subscribers: [[channel, message], ...]. */
+  PublishBatch: 34,
   /** Ephemeral pub/sub: a node's whole interest set: [version, channels, patterns]. */
   Interest: 12,
   /** Log: append messages at a partition's leader: [topic, partition, columns, acks] (see node log/append-wire.ts). */

@@ -3,8 +3,10 @@
  * fan-out to every subscriber on any node. Each node tells every other node
  * which channels and patterns it has subscribers for (its interest set, sent
  * whole with a version whenever it changes and to every member that joins),
- * so a publish is sent only to interested nodes, to all of them at once (the
- * transport batches one tick's messages per node into one frame).
+ * so a publish is sent only to interested nodes, to all of them at once. The
+ * publishes of one synchronous run to one node travel as one PublishBatch
+ * request with one reply (a request and a reply per message cost more than
+ * the delivery itself).
  */
 import { MessageKind, ShoalError } from '@shoal/protocol';
 import { globToRegExp } from '../store/glob.js';
@@ -27,6 +29,22 @@ export interface PubSubOptions {
   onHandlerError?: (err: unknown, channel: string) => void;
 }
 
+/** One publish waiting for the nodes it was sent to. */
+interface PublishTicket {
+  nodes: number;
+  waiting: number;
+  resolve: (nodes: number) => void;
+}
+
+/** This synchronous run's publishes to one node. */
+interface PeerBatch {
+  readonly address: string;
+  readonly items: [channel: string, message: unknown][];
+  readonly tickets: PublishTicket[];
+}
+
+const noResolve = () => {};
+
 interface Interest {
   version: number;
   channels: Set<string>;
@@ -39,8 +57,11 @@ const GLOB_META = /[*?[]/;
 
 /** Cluster-wide ephemeral publish/subscribe. */
 export class PubSub {
-  private readonly exact = new Map<string, Set<MessageHandler>>();
-  private readonly patterns = new Map<string, { regex: RegExp; handlers: Set<MessageHandler> }>();
+  // handler lists are replaced, never changed in place: delivery walks them without a copy
+  private readonly exact = new Map<string, readonly MessageHandler[]>();
+  private readonly patterns = new Map<string, { regex: RegExp; handlers: readonly MessageHandler[] }>();
+  /** Publishes of this synchronous run, by node id. */
+  private readonly outgoing = new Map<string, PeerBatch>();
   private readonly remote = new Map<string, Interest>(); // node id -> its interest
   private version = 0;
   /** Messages delivered to local handlers and sent to other nodes (for stats and tests). */
@@ -53,6 +74,7 @@ export class PubSub {
     private readonly options: PubSubOptions,
   ) {
     transport.handle(MessageKind.Publish, (body) => this.receive(body));
+    transport.handle(MessageKind.PublishBatch, (body) => this.receiveBatch(body));
     transport.handle(MessageKind.Interest, (body, from) => this.learn(from.remoteId, body));
   }
 
@@ -64,16 +86,17 @@ export class PubSub {
     this.checkChannel(channelOrPattern);
     if (typeof handler !== 'function') throw new ShoalError('SHOAL_ARGUMENT_INVALID', 'handler must be a function');
     if (GLOB_META.test(channelOrPattern)) {
-      const entry = this.patterns.get(channelOrPattern) ?? {
-        regex: globToRegExp(channelOrPattern),
-        handlers: new Set(),
-      };
-      entry.handlers.add(handler);
-      this.patterns.set(channelOrPattern, entry);
+      const entry = this.patterns.get(channelOrPattern);
+      const handlers = entry?.handlers ?? [];
+      if (!handlers.includes(handler)) {
+        this.patterns.set(channelOrPattern, {
+          regex: entry?.regex ?? globToRegExp(channelOrPattern),
+          handlers: [...handlers, handler],
+        });
+      }
     } else {
-      const set = this.exact.get(channelOrPattern) ?? new Set();
-      set.add(handler);
-      this.exact.set(channelOrPattern, set);
+      const handlers = this.exact.get(channelOrPattern) ?? [];
+      if (!handlers.includes(handler)) this.exact.set(channelOrPattern, [...handlers, handler]);
     }
     this.announce();
     let active = true;
@@ -89,34 +112,65 @@ export class PubSub {
    * with the number of nodes it was delivered to (this one included when it
    * has subscribers). At-most-once: a node that is unreachable misses it.
    */
-  async publish(channel: string, message: unknown): Promise<number> {
-    this.checkChannel(channel);
-    if (GLOB_META.test(channel)) {
-      throw new ShoalError(
-        'SHOAL_ARGUMENT_INVALID',
-        `publish to a channel, not a pattern (${JSON.stringify(channel)})`,
-      );
+  publish(channel: string, message: unknown): Promise<number> {
+    try {
+      this.checkChannel(channel);
+      if (GLOB_META.test(channel)) {
+        throw new ShoalError(
+          'SHOAL_ARGUMENT_INVALID',
+          `publish to a channel, not a pattern (${JSON.stringify(channel)})`,
+        );
+      }
+      if (message === undefined) throw new ShoalError('SHOAL_VALUE_INVALID', 'message must not be undefined');
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (message === undefined) throw new ShoalError('SHOAL_VALUE_INVALID', 'message must not be undefined');
     this.counters.published++;
-    let nodes = this.deliverLocally(channel, message) ? 1 : 0;
-    const sends: Promise<unknown>[] = [];
+    const nodes = this.deliverLocally(channel, message) ? 1 : 0;
+    let ticket: PublishTicket | undefined;
     for (const peer of this.peers()) {
       if (peer.id === this.selfId) continue;
       const interest = this.remote.get(peer.id);
       if (interest === undefined || !matches(interest, channel)) continue;
       this.counters.sentToNodes++;
-      sends.push(
-        this.transport.request(peer.address, MessageKind.Publish, [channel, message], 5000).then(
-          () => {
-            nodes++;
-          },
-          () => {},
-        ),
-      );
+      ticket ??= { nodes, waiting: 0, resolve: noResolve };
+      ticket.waiting++;
+      const batch = this.batchFor(peer);
+      batch.items.push([channel, message]);
+      batch.tickets.push(ticket);
     }
-    await Promise.all(sends);
-    return nodes;
+    if (ticket === undefined) return Promise.resolve(nodes);
+    const pending = ticket;
+    return new Promise((resolve) => {
+      pending.resolve = resolve;
+    });
+  }
+
+  /** The batch to `peer` of this synchronous run; it leaves at the next microtask checkpoint. */
+  private batchFor(peer: PubSubPeer): PeerBatch {
+    let batch = this.outgoing.get(peer.id);
+    if (batch === undefined) {
+      batch = { address: peer.address, items: [], tickets: [] };
+      this.outgoing.set(peer.id, batch);
+      queueMicrotask(() => this.sendBatch(peer.id));
+    }
+    return batch;
+  }
+
+  private sendBatch(peerId: string): void {
+    const batch = this.outgoing.get(peerId);
+    if (batch === undefined) return;
+    this.outgoing.delete(peerId);
+    const settle = (reached: boolean) => {
+      for (const ticket of batch.tickets) {
+        if (reached) ticket.nodes++;
+        if (--ticket.waiting === 0) ticket.resolve(ticket.nodes);
+      }
+    };
+    this.transport.request(batch.address, MessageKind.PublishBatch, batch.items, 5000).then(
+      () => settle(true),
+      () => settle(false),
+    );
   }
 
   /** Channels and patterns this node has subscribers for. */
@@ -140,30 +194,45 @@ export class PubSub {
   }
 
   private unsubscribe(channelOrPattern: string, handler: MessageHandler): void {
-    const set = this.exact.get(channelOrPattern);
-    if (set?.delete(handler) && set.size === 0) this.exact.delete(channelOrPattern);
+    const handlers = this.exact.get(channelOrPattern);
+    if (handlers !== undefined) {
+      const rest = handlers.filter((h) => h !== handler);
+      if (rest.length === 0) this.exact.delete(channelOrPattern);
+      else this.exact.set(channelOrPattern, rest);
+    }
     const entry = this.patterns.get(channelOrPattern);
-    if (entry?.handlers.delete(handler) && entry.handlers.size === 0) this.patterns.delete(channelOrPattern);
+    if (entry !== undefined) {
+      const rest = entry.handlers.filter((h) => h !== handler);
+      if (rest.length === 0) this.patterns.delete(channelOrPattern);
+      else this.patterns.set(channelOrPattern, { regex: entry.regex, handlers: rest });
+    }
     this.announce();
   }
 
   private deliverLocally(channel: string, message: unknown): boolean {
     let delivered = false;
-    const call = (handler: MessageHandler) => {
+    const handlers = this.exact.get(channel);
+    if (handlers !== undefined) {
+      for (const handler of handlers) this.call(handler, channel, message);
       delivered = true;
-      this.counters.delivered++;
-      try {
-        handler(message, channel);
-      } catch (err) {
-        this.options.onHandlerError?.(err, channel);
+    }
+    if (this.patterns.size > 0) {
+      for (const entry of this.patterns.values()) {
+        if (!entry.regex.test(channel)) continue;
+        for (const handler of entry.handlers) this.call(handler, channel, message);
+        delivered = true;
       }
-    };
-    const set = this.exact.get(channel);
-    if (set !== undefined) for (const handler of [...set]) call(handler);
-    for (const { regex, handlers } of this.patterns.values()) {
-      if (regex.test(channel)) for (const handler of [...handlers]) call(handler);
     }
     return delivered;
+  }
+
+  private call(handler: MessageHandler, channel: string, message: unknown): void {
+    this.counters.delivered++;
+    try {
+      handler(message, channel);
+    } catch (err) {
+      this.options.onHandlerError?.(err, channel);
+    }
   }
 
   private receive(body: unknown): boolean {
@@ -172,6 +241,19 @@ export class PubSub {
     }
     this.counters.received++;
     return this.deliverLocally(body[0], body[1]);
+  }
+
+  /** A PublishBatch: checked whole before any delivery, so a malformed one delivers nothing. */
+  private receiveBatch(body: unknown): number {
+    if (!Array.isArray(body) || !body.every((m) => Array.isArray(m) && m.length === 2 && typeof m[0] === 'string')) {
+      throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a publish batch is [[channel, message], ...]');
+    }
+    let delivered = 0;
+    for (const [channel, message] of body as [string, unknown][]) {
+      this.counters.received++;
+      if (this.deliverLocally(channel, message)) delivered++;
+    }
+    return delivered;
   }
 
   private learn(nodeId: string, body: unknown): void {

@@ -1,5 +1,6 @@
-import { isShoalError } from '@shoal/protocol';
+import { isShoalError, MessageKind } from '@shoal/protocol';
 import t from 'tap';
+import type { PeerTransport } from '../../src/transport/peer-transport.js';
 import { eventually, startCluster } from '../cluster/helpers.js';
 
 t.test('PubSub fan-out reaches subscribers on every node, exact and pattern', async (t) => {
@@ -59,4 +60,64 @@ t.test('PubSub rejects bad channels and keeps delivering when a handler throws',
   );
   t.ok(isShoalError(await n.pubsub.publish('c', undefined).catch((e: unknown) => e), 'SHOAL_VALUE_INVALID'));
   t.throws(() => n.pubsub.subscribe('c', 'nope' as never), { code: 'SHOAL_ARGUMENT_INVALID' });
+});
+
+t.test('PubSub sends one synchronous run of publishes to a node as one batch, in order', async (t) => {
+  const nodes = await startCluster(t, 2);
+  const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  const got: unknown[] = [];
+  b.pubsub.subscribe('ticks', (m) => got.push(m));
+  await eventually(t, 'a knows b is interested', async () => (await a.pubsub.publish('ticks', -1)) === 1);
+  got.length = 0;
+  const before = a.pubsub.counters.sentToNodes;
+  const framesBefore = (await a.transportCounters()).messagesOut;
+  const counts = await Promise.all(Array.from({ length: 300 }, (_, i) => a.pubsub.publish('ticks', i)));
+  const messages = (await a.transportCounters()).messagesOut - framesBefore;
+  t.same(
+    counts,
+    Array.from({ length: 300 }, () => 1),
+    'each publish resolves with the nodes it reached',
+  );
+  t.same(
+    got,
+    Array.from({ length: 300 }, (_, i) => i),
+    'delivered once each, in publish order',
+  );
+  t.equal(a.pubsub.counters.sentToNodes - before, 300);
+  // one PublishBatch request (gossip may add a few of its own meanwhile), not 300 requests
+  t.ok(messages < 20, `${messages} peer messages for 300 publishes`);
+});
+
+t.test('PubSub refuses a malformed batch whole: nothing of it is delivered', async (t) => {
+  const nodes = await startCluster(t, 2);
+  const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  const got: unknown[] = [];
+  b.pubsub.subscribe('c', (m) => got.push(m));
+  const transport = (a as unknown as { transport: PeerTransport }).transport;
+  for (const bad of [
+    { not: 'a list' },
+    [['c', 1], ['c']],
+    [
+      ['c', 1],
+      [42, 2],
+    ],
+    [['c', 1], 'c'],
+  ]) {
+    const err = await transport.request(b.address, MessageKind.PublishBatch, bad, 2000).catch((e: unknown) => e);
+    t.ok(isShoalError(err, 'SHOAL_PROTOCOL_INVALID'), `${JSON.stringify(bad)}: ${String(err)}`);
+  }
+  t.same(got, [], 'no message of a refused batch was delivered');
+  t.equal(
+    await transport.request(
+      b.address,
+      MessageKind.PublishBatch,
+      [
+        ['c', 'ok'],
+        ['other', 1],
+      ],
+      2000,
+    ),
+    1,
+  );
+  t.same(got, ['ok']);
 });
