@@ -15,6 +15,7 @@ import {
   decodeFrame,
   encodeFrame,
   errorFromWire,
+  FrameOutbox,
   isShoalError,
   MessageKind,
   ShoalError,
@@ -70,8 +71,24 @@ export class NodeConnection {
   private readonly ws: WebSocket;
   private readonly pending = new Map<number, Pending>();
   private queued: { message: WireMessage; pending: Pending }[] = [];
-  private outbox: WireMessage[] = [];
-  private flushScheduled = false;
+  private readonly outbox = new FrameOutbox({
+    canSend: () => this.open && !this.closed,
+    write: (frame, count) => {
+      this.counters.framesOut++;
+      this.counters.messagesOut += count;
+      this.ws.send(frame, { binary: true });
+    },
+    // a body msgpack cannot carry fails its own call, not the whole frame
+    unencodable: (messages, err) => {
+      for (const m of messages) {
+        try {
+          this.ws.send(encodeFrame([m]), { binary: true });
+        } catch {
+          this.fail(m[1], new ShoalError('SHOAL_VALUE_INVALID', (err as Error).message));
+        }
+      }
+    },
+  });
   private nextId = 1;
   private onWire = 0;
   /**
@@ -116,7 +133,7 @@ export class NodeConnection {
     );
     this.ws.on('open', () => {
       this.open = true;
-      this.flush();
+      this.outbox.flush();
     });
     this.ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     this.ws.on('unexpected-response', (_req, res) => {
@@ -330,36 +347,6 @@ export class NodeConnection {
 
   private enqueue(message: WireMessage): void {
     this.outbox.push(message);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
-  }
-
-  private flush(): void {
-    if (!this.open || this.closed || this.outbox.length === 0) return;
-    const messages = this.outbox;
-    this.outbox = [];
-    let frame: Buffer;
-    try {
-      frame = encodeFrame(messages);
-    } catch (err) {
-      // a body msgpack cannot carry fails its own call, not the whole frame
-      for (const m of messages) {
-        try {
-          this.ws.send(encodeFrame([m]), { binary: true });
-        } catch {
-          this.fail(m[1], new ShoalError('SHOAL_VALUE_INVALID', (err as Error).message));
-        }
-      }
-      return;
-    }
-    this.counters.framesOut++;
-    this.counters.messagesOut += messages.length;
-    this.ws.send(frame, { binary: true });
   }
 
   private fail(id: number, err: Error): void {
@@ -405,7 +392,7 @@ export class NodeConnection {
   private teardown(err: ShoalError): void {
     if (this.closed) return;
     this.closed = true;
-    this.outbox = [];
+    this.outbox.clear();
     this.queued = [];
     if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;

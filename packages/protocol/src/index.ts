@@ -23,6 +23,7 @@ export type { GroupSettings } from './consume-options.js';
 export { resolveConsumeOptions } from './consume-options.js';
 export type { ErrorCode, ErrorSpec } from './errors.js';
 export { ERROR_CODES, errorFromWire, isShoalError, ShoalError } from './errors.js';
+export { FrameOutbox, type FrameSink } from './frame-outbox.js';
 export { MANAGED_VALUE_EXTENSION, ManagedValue } from './managed-value.js';
 export type { NearCacheOptions, NearCacheStats } from './near/near-cache.js';
 export { NearCache } from './near/near-cache.js';

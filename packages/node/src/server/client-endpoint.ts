@@ -22,6 +22,7 @@ import {
   decodeFrame,
   EAGER_FLUSH_MESSAGES,
   encodeFrame,
+  FrameOutbox,
   hashKeyForPartition,
   isShoalError,
   MessageKind,
@@ -367,9 +368,26 @@ class ClientConnection {
   /** Id of the table this node last gave the client (-1: none yet). */
   knownTableId = -1;
   private inFlight = 0;
-  private outbox: WireMessage[] = [];
-  private flushScheduled = false;
   private closed = false;
+  // replies leave in parts of EAGER_FLUSH_MESSAGES, so the client works on the first while the rest are computed
+  private readonly outbox = new FrameOutbox(
+    {
+      canSend: () => !this.closed,
+      write: (frame) => this.ws.send(frame, { binary: true }),
+      // one reply msgpack cannot carry must not cost the others theirs
+      unencodable: (messages) => {
+        for (const m of messages) {
+          try {
+            this.ws.send(encodeFrame([m]), { binary: true });
+          } catch (err) {
+            if (m[0] === MessageKind.ReplyOk)
+              this.ws.send(encodeFrame([[MessageKind.ReplyError, m[1], internal(err).toJSON()]]), { binary: true });
+          }
+        }
+      },
+    },
+    EAGER_FLUSH_MESSAGES,
+  );
   private readonly subscriptions = new Map<number, () => void>();
   private readonly disposers: (() => void)[] = [];
 
@@ -412,7 +430,7 @@ class ClientConnection {
   }
 
   close(code: number, reason: string): void {
-    this.flush();
+    this.outbox.flush();
     this.ws.close(code, reason);
     this.dispose();
   }
@@ -485,40 +503,7 @@ class ClientConnection {
   }
 
   private enqueue(message: WireMessage): void {
-    if (this.closed) return;
-    if (this.outbox.push(message) >= EAGER_FLUSH_MESSAGES) {
-      this.flush();
-      return;
-    }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
-  }
-
-  private flush(): void {
-    if (this.outbox.length === 0 || this.closed) return;
-    const messages = this.outbox;
-    this.outbox = [];
-    let frame: Buffer;
-    try {
-      frame = encodeFrame(messages);
-    } catch {
-      // one reply msgpack cannot carry must not cost the others theirs
-      for (const m of messages) {
-        try {
-          this.ws.send(encodeFrame([m]), { binary: true });
-        } catch (err) {
-          if (m[0] === MessageKind.ReplyOk)
-            this.ws.send(encodeFrame([[MessageKind.ReplyError, m[1], internal(err).toJSON()]]), { binary: true });
-        }
-      }
-      return;
-    }
-    this.ws.send(frame, { binary: true });
+    if (!this.closed) this.outbox.push(message);
   }
 }
 

@@ -1,13 +1,13 @@
 /**
  * One WebSocket to a peer, speaking Shoal frames. Messages issued during one
- * turn of the event loop leave together in one frame (flushed by setImmediate),
+ * turn of the event loop leave together in one frame (FrameOutbox),
  * replies are matched to requests by id, and every request has a deadline.
  * A malformed frame closes the connection; nothing else is trusted.
  */
 import {
   decodeFrame,
-  encodeFrame,
   errorFromWire,
+  FrameOutbox,
   isShoalError,
   MessageKind,
   ShoalError,
@@ -47,8 +47,19 @@ export class PeerConnection {
   readonly remoteId: string;
   readonly remoteAddress: string;
   private readonly pending = new Map<number, Pending>();
-  private outbox: WireMessage[] = [];
-  private flushScheduled = false;
+  private readonly outbox = new FrameOutbox({
+    canSend: () => !this.closed,
+    write: (frame, count) => {
+      this.counters.framesOut++;
+      this.counters.messagesOut += count;
+      this.counters.bytesOut += frame.length;
+      this.ws.send(frame, { binary: true });
+    },
+    // a body msgpack cannot encode: fail those requests rather than the whole connection
+    unencodable: (messages, err) => {
+      for (const [, id] of messages) this.settle(id, new ShoalError('SHOAL_VALUE_INVALID', (err as Error).message));
+    },
+  });
   private nextId = 1;
   private closed = false;
   /** Frames and messages sent/received, for metrics and the batching tests. */
@@ -116,7 +127,7 @@ export class PeerConnection {
   /** Closes the socket; pending requests fail with SHOAL_TRANSPORT_UNAVAILABLE. Safe to call twice. */
   close(code = 1000, reason = ''): void {
     if (this.closed) return;
-    this.flush();
+    this.outbox.flush();
     this.ws.close(code, reason);
     this.teardown('closed locally');
   }
@@ -129,29 +140,6 @@ export class PeerConnection {
 
   private enqueue(message: WireMessage): void {
     this.outbox.push(message);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.outbox.length === 0 || this.closed) return;
-    const messages = this.outbox;
-    this.outbox = [];
-    let frame: Buffer;
-    try {
-      frame = encodeFrame(messages);
-    } catch (err) {
-      // a body msgpack cannot encode: fail those requests rather than the whole connection
-      for (const [, id] of messages) this.settle(id, new ShoalError('SHOAL_VALUE_INVALID', (err as Error).message));
-      return;
-    }
-    this.counters.framesOut++;
-    this.counters.messagesOut += messages.length;
-    this.counters.bytesOut += frame.length;
-    this.ws.send(frame, { binary: true });
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
@@ -220,7 +208,7 @@ export class PeerConnection {
   private teardown(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.outbox = [];
+    this.outbox.clear();
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
       clearTimeout(pending.timer);

@@ -1,0 +1,97 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import t from 'tap';
+import { decodeFrame, FrameOutbox, type WireMessage } from '../src/index.js';
+
+/** A sink that records frames, decoded, and what it was told could not be encoded. */
+function recordingSink(open = { value: true }) {
+  const frames: WireMessage[][] = [];
+  const failed: WireMessage[][] = [];
+  return {
+    frames,
+    failed,
+    sink: {
+      canSend: () => open.value,
+      write: (frame: Buffer, count: number) => {
+        const messages = decodeFrame(frame);
+        if (messages.length !== count) throw new Error(`count ${count} for ${messages.length} messages`);
+        frames.push(messages);
+      },
+      unencodable: (messages: WireMessage[]) => {
+        failed.push(messages);
+      },
+    },
+  };
+}
+
+t.test('FrameOutbox sends one turn of messages as one frame, in order', async (t) => {
+  const { frames, sink } = recordingSink();
+  const outbox = new FrameOutbox(sink);
+  for (let i = 0; i < 100; i++) outbox.push([10, i + 1, i]);
+  t.equal(frames.length, 0, 'nothing leaves before the end of the turn');
+  t.equal(outbox.size, 100);
+  await nextTurn();
+  t.equal(frames.length, 1);
+  t.same(
+    frames[0]?.map((m) => m[2]),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
+  outbox.push([10, 200, 'next']);
+  await nextTurn();
+  t.equal(frames.length, 2, 'a later turn gets its own frame');
+});
+
+t.test('FrameOutbox flushes at once when eagerAt messages are queued', async (t) => {
+  const { frames, sink } = recordingSink();
+  const outbox = new FrameOutbox(sink, 32);
+  for (let i = 0; i < 70; i++) outbox.push([0, i + 1, i]);
+  t.same(
+    frames.map((f) => f.length),
+    [32, 32],
+    'two full parts left during the turn',
+  );
+  await nextTurn();
+  t.same(
+    frames.map((f) => f.length),
+    [32, 32, 6],
+    'the rest at the end of the turn',
+  );
+  t.same(
+    frames.flat().map((m) => m[2]),
+    Array.from({ length: 70 }, (_, i) => i),
+    'order kept across parts',
+  );
+});
+
+t.test('FrameOutbox keeps messages while the sink cannot send, and drops them on clear', async (t) => {
+  const open = { value: false };
+  const { frames, sink } = recordingSink(open);
+  const outbox = new FrameOutbox(sink);
+  outbox.push([10, 1, 'a']);
+  await nextTurn();
+  t.equal(frames.length, 0);
+  t.equal(outbox.size, 1, 'still queued');
+  open.value = true;
+  outbox.flush();
+  t.same(frames, [[[10, 1, 'a']]]);
+  open.value = false;
+  outbox.push([10, 2, 'b']);
+  outbox.clear();
+  open.value = true;
+  await nextTurn();
+  t.equal(frames.length, 1, 'cleared messages never leave');
+});
+
+t.test('FrameOutbox hands a batch msgpack cannot encode to the sink', async (t) => {
+  const { frames, failed, sink } = recordingSink();
+  const outbox = new FrameOutbox(sink);
+  outbox.push([10, 1, 'fine']);
+  outbox.push([10, 2, 10n ** 30n]); // beyond 64-bit: msgpack has no encoding for it
+  await nextTurn();
+  t.equal(frames.length, 0);
+  t.equal(failed.length, 1);
+  t.same(
+    failed[0]?.map((m) => m[1]),
+    [1, 2],
+    'the whole batch, so the sink can resend the good ones',
+  );
+});
