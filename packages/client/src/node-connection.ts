@@ -179,13 +179,17 @@ export class NodeConnection {
    * SHOAL_TRANSPORT_TIMEOUT after `timeoutMs`, SHOAL_CLIENT_ABORTED on `signal`.
    */
   request(kind: number, body: unknown, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
-    return new Promise((resolve, reject) => this.start(kind, body, timeoutMs, signal, resolve, reject));
+    return new Promise((resolve, reject) =>
+      this.start(kind, body, Date.now() + timeoutMs, timeoutMs, signal, resolve, reject),
+    );
   }
 
   /** `request` with callbacks instead of a promise (the client's hot path wraps one promise around it). */
   start(
     kind: number,
     body: unknown,
+    /** Date.now()-based time after which it fails with SHOAL_TRANSPORT_TIMEOUT (the caller's clock). */
+    deadline: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
     resolve: (value: unknown) => void,
@@ -196,7 +200,6 @@ export class NodeConnection {
       return;
     }
     const id = this.nextId++;
-    const deadline = Date.now() + timeoutMs;
     const pending: Pending = {
       id,
       resolve,

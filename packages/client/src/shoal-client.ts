@@ -11,7 +11,7 @@
  * known node, and re-subscribes.
  */
 import { EventEmitter } from 'node:events';
-import { isShoalError, MessageKind, type NearCacheStats, ShoalError } from '@shoal/protocol';
+import { CoarseClock, isShoalError, MessageKind, type NearCacheStats, ShoalError } from '@shoal/protocol';
 import { ClientNearCache } from './client-near-cache.js';
 import {
   type ConnectOptions,
@@ -85,6 +85,7 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     messagesOut: 0,
   };
   private readonly table = new RoutingTable();
+  private readonly clock = new CoarseClock(Date.now, 256);
   /** @internal the near cache, when `nearCache` is on (shoal.nearCacheStats() reports it). */
   readonly near: ClientNearCache | undefined;
   /** Open or opening connections, by endpoint URL. */
@@ -192,14 +193,15 @@ export class ShoalClient<V = unknown> extends EventEmitter<ClientEventMap> {
     if (signal?.aborted) {
       return Promise.reject(new ShoalError('SHOAL_CLIENT_ABORTED', undefined, undefined, { cause: signal.reason }));
     }
-    const deadline = Date.now() + timeoutMs;
+    // one clock read per turn for every call's deadline: it may start up to a turn early, never late
+    const deadline = this.clock.now() + timeoutMs;
     const connection = this.pick(key, replica);
     if (connection === undefined) {
       return this.retry(kind, body, key, deadline, timeoutMs, signal, unavailable(), replica);
     }
     // fast path: one promise per call and no async frame; the retry loop only on failure
     return new Promise((resolve, reject) =>
-      connection.start(kind, body, timeoutMs, signal, resolve, (err) =>
+      connection.start(kind, body, deadline, timeoutMs, signal, resolve, (err) =>
         this.retry(kind, body, key, deadline, timeoutMs, signal, err, replica).then(resolve, reject),
       ),
     );

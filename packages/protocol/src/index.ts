@@ -19,6 +19,7 @@ export type {
   StartFrom,
   TopicOptions,
 } from './api.js';
+export { CoarseClock } from './coarse-clock.js';
 export type { GroupSettings } from './consume-options.js';
 export { resolveConsumeOptions } from './consume-options.js';
 export type { ErrorCode, ErrorSpec } from './errors.js';

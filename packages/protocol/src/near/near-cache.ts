@@ -11,6 +11,7 @@
  * Eviction is second-chance (CLOCK) over insertion order: a hit only sets a
  * flag, so the hit path never mutates the map.
  */
+import { CoarseClock } from '../coarse-clock.js';
 
 /** Settings of a near cache. */
 export interface NearCacheOptions {
@@ -28,28 +29,6 @@ export interface NearCacheOptions {
    * Default false (tests drive `now` by hand).
    */
   coarseClock?: boolean;
-}
-
-/** A clock read once per `maxUses` calls or per event-loop turn, whichever comes first. */
-class CoarseClock {
-  private cached = 0;
-  private uses = Number.POSITIVE_INFINITY;
-  private readonly expire = () => {
-    this.uses = Number.POSITIVE_INFINITY;
-  };
-
-  constructor(
-    private readonly read: () => number,
-    private readonly maxUses: number,
-  ) {}
-
-  now(): number {
-    if (++this.uses < this.maxUses) return this.cached;
-    this.cached = this.read();
-    this.uses = 0;
-    setImmediate(this.expire);
-    return this.cached;
-  }
 }
 
 interface NearEntry {
