@@ -8,7 +8,7 @@
  * request with one reply (a request and a reply per message cost more than
  * the delivery itself).
  */
-import { MessageKind, ShoalError } from '@shoal/protocol';
+import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
 import { globToRegExp } from '../store/glob.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
 
@@ -169,8 +169,26 @@ export class PubSub {
     };
     this.transport.request(batch.address, MessageKind.PublishBatch, batch.items, 5000).then(
       () => settle(true),
-      () => settle(false),
+      (err: unknown) => {
+        if (isShoalError(err, 'SHOAL_PROTOCOL_UNKNOWN_KIND')) this.sendOneByOne(batch);
+        else settle(false);
+      },
     );
+  }
+
+  /** A node of an earlier version, without PublishBatch: each message as its own Publish. */
+  private sendOneByOne(batch: PeerBatch): void {
+    batch.items.forEach((item, i) => {
+      const ticket = batch.tickets[i] as PublishTicket;
+      const settle = (reached: boolean) => {
+        if (reached) ticket.nodes++;
+        if (--ticket.waiting === 0) ticket.resolve(ticket.nodes);
+      };
+      this.transport.request(batch.address, MessageKind.Publish, item, 5000).then(
+        () => settle(true),
+        () => settle(false),
+      );
+    });
   }
 
   /** Channels and patterns this node has subscribers for. */

@@ -121,3 +121,26 @@ t.test('PubSub refuses a malformed batch whole: nothing of it is delivered', asy
   );
   t.same(got, ['ok']);
 });
+
+t.test('PubSub falls back to one Publish per message for a node without PublishBatch', async (t) => {
+  const nodes = await startCluster(t, 2);
+  const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+  const got: unknown[] = [];
+  b.pubsub.subscribe('legacy', (m) => got.push(m));
+  await eventually(t, 'a knows b is interested', async () => (await a.pubsub.publish('legacy', -1)) === 1);
+  got.length = 0;
+  // b as a node of an earlier version: it answers PublishBatch with SHOAL_PROTOCOL_UNKNOWN_KIND
+  const handlers = (b as unknown as { transport: { handlers: Map<number, unknown> } }).transport.handlers;
+  handlers.delete(MessageKind.PublishBatch);
+  const counts = await Promise.all(Array.from({ length: 20 }, (_, i) => a.pubsub.publish('legacy', i)));
+  t.same(
+    counts,
+    Array.from({ length: 20 }, () => 1),
+    'every publish still reached b',
+  );
+  t.same(
+    got,
+    Array.from({ length: 20 }, (_, i) => i),
+    'in order',
+  );
+});
