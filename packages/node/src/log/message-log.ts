@@ -4,8 +4,8 @@
  * the primary is its leader, the other owners follow. Producers send the
  * appends of one synchronous run as one request per partition; the leader
  * makes the requests of one frame one log append and one replication batch per
- * follower (columns on the wire, append-wire.ts), and answers once the ack
- * level's number of copies hold it.
+ * follower, and answers once the ack level's number of copies hold it
+ * (partition-writes.ts; columns on the wire, append-wire.ts).
  * Followers accept records only at their end (a gap makes the leader resend
  * from there). A node that becomes leader first adopts the longest log among
  * the partition's other holders, and after every table change a leader brings
@@ -17,24 +17,15 @@ import { join } from 'node:path';
 import { isShoalError, MessageKind, ShoalError } from '@shoal/protocol';
 import type { ClusterCache } from '../cluster/cluster-cache.js';
 import { hashKey } from '../eviction/key-hash.js';
-import { awaitQuorum } from '../replication/await-quorum.js';
 import type { ClusterView } from '../replication/cluster-view.js';
 import type { Clock } from '../store/clock.js';
 import type { PeerTransport } from '../transport/peer-transport.js';
-import {
-  type AppendColumns,
-  type AppendReply,
-  inputsFromColumns,
-  type ReplicateBody,
-  recordsFromReplicate,
-  replicateBody,
-  settleReply,
-  toColumns,
-} from './append-wire.js';
+import { settleReply, toColumns } from './append-wire.js';
 import { type ConsumedMessage, type ConsumeOptions, Consumer } from './consumer.js';
 import type { GroupPartitionState } from './groups/group-partition-state.js';
 import { type IteratedMessage, messageIterator } from './message-iterator.js';
 import { type GroupSettings, type PartitionId, PartitionReplica, type StartFrom } from './partition-replica.js';
+import { type AppendBody, PartitionWrites } from './partition-writes.js';
 import type { AppendInput, LogRecord, ReplicatedInput } from './storage/log-record.js';
 import {
   type AppendOptions,
@@ -87,21 +78,12 @@ export interface MessageLogDeps {
   onWarning: (message: string, details: Record<string, unknown>) => void;
 }
 
-type AppendBody = [topic: string, partition: number, columns: AppendColumns, acks: 'leader' | 'quorum'];
 /** Producer side: one append waiting for its partition's request. */
 type Pending = {
   input: AppendInput;
   resolve: (receipt: AppendReceipt) => void;
   reject: (e: unknown) => void;
 };
-/** Leader side: one LogAppend request (all of a producer's appends to a partition in one tick). */
-type LeaderRequest = {
-  inputs: AppendInput[];
-  resolve: (reply: AppendReply) => void;
-  reject: (e: unknown) => void;
-};
-/** Offsets [from, to) appended by a flush still waiting for its copies. */
-type InFlight = { from: number; to: number; done: Promise<void> };
 
 const TOPIC_META = '__shoal:topic:';
 const RETRYABLE = new Set([
@@ -120,10 +102,8 @@ export class MessageLog {
   private readonly topics = new Map<string, ResolvedTopicOptions>();
   /** Topic options being read from the cluster, one load per topic. */
   private readonly topicLoads = new Map<string, Promise<ResolvedTopicOptions>>();
-  /** Leader side: this tick's LogAppend requests per partition and ack level. */
-  private readonly batches = new Map<string, LeaderRequest[]>();
-  /** Leader side: per partition, the flushes not yet acknowledged (a retried id waits for its original). */
-  private readonly inFlight = new Map<string, InFlight[]>();
+  /** The leader's and followers' write path (partition-writes.ts). */
+  private readonly writes: PartitionWrites;
   /** Producer side: this tick's appends per partition, sent as one request. */
   private readonly outgoing = new Map<string, Pending[]>();
   private readonly consumers = new Set<Consumer>();
@@ -134,9 +114,19 @@ export class MessageLog {
   private readonly retention: NodeJS.Timeout;
 
   constructor(private readonly deps: MessageLogDeps) {
+    this.writes = new PartitionWrites({
+      view: deps.view,
+      transport: deps.transport,
+      existing: (id) => this.replicas.get(key(id)),
+      open: (id, options) => this.replica(id, options),
+      topicOptions: (topic) => this.topicOptions(topic),
+      ensureLed: (replica) => this.ensureLed(replica),
+      checkLeader: (id) => this.checkLeader(id),
+      ownersOf: (id) => this.ownersOf(id),
+    });
     const t = deps.transport;
-    t.handle(MessageKind.LogAppend, (body) => this.leaderAppend(body as AppendBody));
-    t.handle(MessageKind.LogReplicate, (body) => this.followerAppend(body));
+    t.handle(MessageKind.LogAppend, (body) => this.writes.leaderAppend(body as AppendBody));
+    t.handle(MessageKind.LogReplicate, (body) => this.writes.followerAppend(body));
     t.handle(MessageKind.LogRead, (body) => this.serveRead(body));
     t.handle(MessageKind.LogEnd, (body) => this.serveEnd(body));
     t.handle(MessageKind.LogTake, (body) => this.serveTake(body));
@@ -339,7 +329,7 @@ export class MessageLog {
   private local(kind: number, body: unknown[]): unknown {
     switch (kind) {
       case MessageKind.LogAppend:
-        return this.leaderAppend(body as AppendBody);
+        return this.writes.leaderAppend(body as AppendBody);
       case MessageKind.LogRead:
         return this.serveRead(body);
       case MessageKind.LogTake:
@@ -413,249 +403,6 @@ export class MessageLog {
         tableVersion: this.deps.view.tableVersion,
       });
     }
-  }
-
-  /**
-   * Leader: queues a request; the requests of one incoming frame (dispatched
-   * together, so they resume in one microtask run) become one log append and
-   * one replication per follower.
-   */
-  private async leaderAppend(body: AppendBody): Promise<AppendReply> {
-    if (
-      !Array.isArray(body) ||
-      body.length !== 4 ||
-      typeof body[0] !== 'string' ||
-      !Number.isInteger(body[1]) ||
-      (body[3] !== 'leader' && body[3] !== 'quorum')
-    ) {
-      throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a log append is [topic, partition, columns, acks]');
-    }
-    const [topic, partition, columns, acks] = body;
-    const inputs = inputsFromColumns(columns);
-    const id = { topic, partition };
-    this.checkLeader(id);
-    // the options are not on the wire: a leader holding the partition has them, a new one reads the topic's
-    const replica = this.replicas.get(key(id)) ?? this.replica(id, await this.topicOptions(topic));
-    await this.ensureLed(replica);
-    const k = `${key(id)}\u0000${acks}`;
-    return new Promise<AppendReply>((resolve, reject) => {
-      const batch = this.batches.get(k);
-      if (batch !== undefined) batch.push({ inputs, resolve, reject });
-      else {
-        this.batches.set(k, [{ inputs, resolve, reject }]);
-        queueMicrotask(() => this.flush(k, replica, acks));
-      }
-    });
-  }
-
-  /**
-   * Writes the queued requests as one log append and one replication per
-   * follower. A producer id seen before (or earlier in this batch) is not
-   * appended again: it gets the first offset, once that one has its copies.
-   */
-  private flush(k: string, replica: PartitionReplica, acks: 'leader' | 'quorum'): void {
-    const requests = this.batches.get(k) ?? [];
-    this.batches.delete(k);
-    this.write(replica, acks, requests);
-  }
-
-  private write(replica: PartitionReplica, acks: 'leader' | 'quorum', requests: LeaderRequest[]): void {
-    const end = replica.log.endOffset;
-    const fresh: AppendInput[] = [];
-    /** Index in `fresh` of each request's first fresh message (a request's fresh messages are contiguous). */
-    const starts: number[] = [];
-    const replies: AppendReply[] = [];
-    // per request: what its reply waits for (this write, earlier writes of the originals of its duplicates)
-    const waits: Promise<void>[][] = [];
-    const THIS_WRITE = Promise.resolve(); // placeholder, replaced once this write's replication starts
-    let batchIds: Map<string, number> | undefined;
-    for (const request of requests) {
-      let base = -1;
-      const dups: number[] = [];
-      const wait: Promise<void>[] = [];
-      starts.push(fresh.length);
-      for (let i = 0; i < request.inputs.length; i++) {
-        const input = request.inputs[i] as AppendInput;
-        if (input.id !== undefined) {
-          const seen = replica.offsetOfId(input.id) ?? batchIds?.get(input.id);
-          if (seen !== undefined) {
-            dups.push(i, seen);
-            const original = seen >= end ? THIS_WRITE : this.inFlightAt(replica, seen);
-            if (original !== undefined && !wait.includes(original)) wait.push(original);
-            continue;
-          }
-          batchIds ??= new Map();
-          batchIds.set(input.id, end + fresh.length);
-        }
-        if (base < 0) {
-          base = end + fresh.length;
-          if (!wait.includes(THIS_WRITE)) wait.push(THIS_WRITE);
-        }
-        fresh.push(input);
-      }
-      replies.push([base, dups]);
-      waits.push(wait);
-    }
-    let appended: Promise<void> = THIS_WRITE;
-    if (fresh.length > 0) {
-      try {
-        replica.log.append(fresh);
-      } catch (err) {
-        this.dropBadRequest(replica, acks, requests, starts, err);
-        return;
-      }
-      appended = this.replicateFresh(replica, end, fresh.length, acks);
-    }
-    for (const [i, request] of requests.entries()) {
-      const reply = replies[i] as AppendReply;
-      const wait = (waits[i] as Promise<void>[]).map((w) => (w === THIS_WRITE ? appended : w));
-      if (wait.length === 0) request.resolve(reply);
-      else if (wait.length === 1) (wait[0] as Promise<void>).then(() => request.resolve(reply), request.reject);
-      else Promise.all(wait).then(() => request.resolve(reply), request.reject);
-    }
-  }
-
-  /**
-   * The log refused a batch (all or none). A message it names fails only its own request; the
-   * other requests of the frame are written again without it (at most once per request).
-   */
-  private dropBadRequest(
-    replica: PartitionReplica,
-    acks: 'leader' | 'quorum',
-    requests: LeaderRequest[],
-    starts: number[],
-    err: unknown,
-  ): void {
-    const index = isShoalError(err) ? err.details?.index : undefined;
-    let culprit = -1;
-    if (typeof index === 'number')
-      for (let r = 0; r < starts.length; r++) if ((starts[r] as number) <= index) culprit = r;
-    if (culprit < 0 || requests.length === 1) {
-      for (const r of requests) r.reject(err);
-      return;
-    }
-    (requests[culprit] as LeaderRequest).reject(err);
-    this.write(
-      replica,
-      acks,
-      requests.filter((_, r) => r !== culprit),
-    );
-  }
-
-  /** Indexes, wakes consumers and replicates offsets [base, base + count) just appended; tracked until acknowledged. */
-  private replicateFresh(
-    replica: PartitionReplica,
-    base: number,
-    count: number,
-    acks: 'leader' | 'quorum',
-  ): Promise<void> {
-    // read back as stored: the records carry the timestamp and size the log gave them
-    const records = replica.log.read(base, { maxMessages: count, maxBytes: Number.MAX_SAFE_INTEGER });
-    for (const r of records) if (r.id !== undefined) replica.remember(r);
-    for (const state of replica.groups.values()) state.setEndOffset(replica.log.endOffset);
-    replica.notify();
-    const owners = this.ownersOf(replica.id);
-    const needed = acks === 'leader' ? 1 : Math.floor(owners.length / 2) + 1;
-    const done = this.replicateTo(replica, owners, records, needed);
-    const pk = key(replica.id);
-    const entry: InFlight = { from: base, to: base + count, done };
-    const list = this.inFlight.get(pk);
-    if (list === undefined) this.inFlight.set(pk, [entry]);
-    else list.push(entry);
-    const untrack = () => {
-      const l = this.inFlight.get(pk);
-      const i = l?.indexOf(entry) ?? -1;
-      if (i >= 0) l?.splice(i, 1);
-      if (l?.length === 0) this.inFlight.delete(pk);
-    };
-    done.then(untrack, untrack);
-    return done;
-  }
-
-  /** The replication still running for `offset`, if its flush has not been acknowledged yet. */
-  private inFlightAt(replica: PartitionReplica, offset: number): Promise<void> | undefined {
-    for (const f of this.inFlight.get(key(replica.id)) ?? []) if (offset >= f.from && offset < f.to) return f.done;
-    return undefined;
-  }
-
-  /** Sends records to every follower at once; resolves when `needed` copies (the leader's included) hold them. */
-  private replicateTo(
-    replica: PartitionReplica,
-    owners: readonly string[],
-    records: LogRecord[],
-    needed: number,
-  ): Promise<void> {
-    const followers = owners.filter((o) => o !== this.deps.view.selfId);
-    return awaitQuorum(followers, (f) => this.sendRecords(replica, f, records), 1, needed, key(replica.id));
-  }
-
-  /** Leader: sends records to one follower; on a gap, resends from the follower's end (bounded rounds). */
-  private async sendRecords(replica: PartitionReplica, follower: string, records: readonly LogRecord[]): Promise<void> {
-    const address = this.deps.view.addressOf(follower);
-    if (address === undefined) throw new ShoalError('SHOAL_TRANSPORT_UNAVAILABLE', `no address for ${follower}`);
-    const { topic, partition } = replica.id;
-    let batch: readonly LogRecord[] = records;
-    for (let round = 0; round < 64; round++) {
-      // the topic options go to a follower once; one that lost them (a restart) asks again
-      const options = replica.optionsSentTo.has(follower) ? null : replica.topic;
-      replica.optionsSentTo.add(follower);
-      const reply = (await this.deps.transport.request(
-        address,
-        MessageKind.LogReplicate,
-        replicateBody(topic, partition, batch, options),
-        10_000,
-      )) as { endOffset: number; gap?: number; needOptions?: boolean };
-      if (reply.needOptions === true) {
-        replica.optionsSentTo.delete(follower);
-        continue;
-      }
-      if (reply.gap === undefined) return;
-      // the follower is behind: send what it lacks first, then the batch again
-      const from = Math.max(reply.gap, replica.log.startOffset);
-      if (from >= replica.log.endOffset) return;
-      batch = replica.log.read(from, { maxMessages: 5000, maxBytes: 8 * 1024 * 1024 });
-      if (reply.gap < replica.log.startOffset) {
-        const reset = replicateBody(topic, partition, [], replica.topic);
-        reset[2] = replica.log.startOffset;
-        reset.push(replica.log.startOffset);
-        await this.deps.transport.request(address, MessageKind.LogReplicate, reset, 10_000);
-      }
-    }
-    throw new ShoalError('SHOAL_REPLICATION_QUORUM', `follower ${follower} did not catch up on ${key(replica.id)}`);
-  }
-
-  /** Follower: appends records at its end; reports a gap so the leader resends from there. */
-  private followerAppend(body: unknown): { endOffset: number; gap?: number; needOptions?: boolean } {
-    if (!Array.isArray(body) || body.length < 6 || body.length > 7 || typeof body[0] !== 'string') {
-      throw new ShoalError(
-        'SHOAL_PROTOCOL_INVALID',
-        'a log replicate is [topic, partition, firstOffset, timestamps, columns, options, resetTo?]',
-      );
-    }
-    const [topic, partition, firstOffset, timestamps, columns, options, resetTo] = body as ReplicateBody;
-    const id = { topic, partition };
-    if (!this.ownersOf(id).includes(this.deps.view.selfId)) {
-      throw new ShoalError('SHOAL_CLUSTER_NOT_OWNER', `not an owner of ${topic}/${partition}`);
-    }
-    let replica = this.replicas.get(key(id));
-    if (replica === undefined) {
-      if (options === null) return { endOffset: 0, needOptions: true };
-      replica = this.replica(id, options);
-    }
-    if (typeof resetTo === 'number' && replica.log.endOffset < resetTo) replica.log.resetTo(resetTo);
-    const records = recordsFromReplicate(firstOffset, timestamps, columns);
-    if (records.length === 0) return { endOffset: replica.log.endOffset };
-    const first = records[0] as ReplicatedInput;
-    if (first.offset < replica.log.endOffset) {
-      // overlap: if what we hold there differs (a deposed leader's unacknowledged tail), drop our tail
-      const [mine] = replica.log.read(first.offset, { maxMessages: 1 });
-      if (mine !== undefined && (mine.timestamp !== first.timestamp || mine.id !== first.id))
-        replica.log.truncateFrom(first.offset);
-    }
-    const result = replica.log.appendReplicated(records);
-    if (result.status === 'gap') return { endOffset: replica.log.endOffset, gap: result.expectedOffset };
-    for (const r of records) if (r.id !== undefined) replica.remember(r as LogRecord);
-    return { endOffset: replica.log.endOffset };
   }
 
   // ------------------------------------------------------------------ leadership and catch-up
@@ -743,7 +490,7 @@ export class MessageLog {
     if (replica.log.endOffset === replica.log.startOffset) return;
     const tail = replica.log.read(replica.log.endOffset - 1, { maxMessages: 1 });
     for (const f of this.ownersOf(replica.id)) {
-      if (f !== this.deps.view.selfId) await this.sendRecords(replica, f, tail).catch(() => {});
+      if (f !== this.deps.view.selfId) await this.writes.sendRecords(replica, f, tail).catch(() => {});
     }
     for (const [group, state] of replica.groups) this.syncGroup(replica, group, state.snapshot());
   }
