@@ -71,24 +71,7 @@ export class NodeConnection {
   private readonly ws: WebSocket;
   private readonly pending = new Map<number, Pending>();
   private queued: { message: WireMessage; pending: Pending }[] = [];
-  private readonly outbox = new FrameOutbox({
-    canSend: () => this.open && !this.closed,
-    write: (frame, count) => {
-      this.counters.framesOut++;
-      this.counters.messagesOut += count;
-      this.ws.send(frame, { binary: true });
-    },
-    // a body msgpack cannot carry fails its own call, not the whole frame
-    unencodable: (messages, err) => {
-      for (const m of messages) {
-        try {
-          this.ws.send(encodeFrame([m]), { binary: true });
-        } catch {
-          this.fail(m[1], new ShoalError('SHOAL_VALUE_INVALID', (err as Error).message));
-        }
-      }
-    },
-  });
+  private readonly outbox: FrameOutbox;
   private nextId = 1;
   private onWire = 0;
   /**
@@ -119,6 +102,20 @@ export class NodeConnection {
       generateMask: zeroMask,
     });
     this.ws.binaryType = 'nodebuffer';
+    this.outbox = new FrameOutbox(
+      {
+        canSend: () => this.open && !this.closed,
+        write: (frame, count) => {
+          this.counters.framesOut++;
+          this.counters.messagesOut += count;
+          this.ws.send(frame, { binary: true });
+        },
+        // a body msgpack cannot carry, or one larger than a frame, fails its own call, not the whole frame
+        unsendable: ([, id], err) => this.fail(id, err),
+      },
+      Number.POSITIVE_INFINITY,
+      options.maxFrameBytes,
+    );
     this.ready = this.request(
       MessageKind.ClientHello,
       [CLIENT_PROTOCOL_VERSION],

@@ -6,7 +6,13 @@
  * connections, the node's client endpoint and the client's node connections.
  * A write costs 5-10 µs on the VMs this was measured on, so one frame for a
  * turn's messages is worth 3-10x over a frame each.
+ *
+ * A turn's frame larger than `maxFrameBytes` (the peer would close the
+ * socket) is sent in halves, down to single messages; a single message that
+ * is still too large, or that msgpack cannot encode, is handed back to the
+ * sink alone, so it fails its own call and the others still leave.
  */
+import { ShoalError } from './errors.js';
 import { encodeFrame, type WireMessage } from './wire.js';
 
 /** What an outbox needs from its socket. */
@@ -16,10 +22,11 @@ export interface FrameSink {
   /** Sends one encoded frame holding `count` messages. */
   write(frame: Buffer, count: number): void;
   /**
-   * `messages` could not be encoded together (a body msgpack cannot carry):
-   * the sink decides who fails; the others must still be sent.
+   * `message` cannot be sent: msgpack cannot encode its body, or it alone is
+   * larger than a frame may be (SHOAL_PROTOCOL_FRAME_TOO_LARGE). The sink
+   * fails whatever waits for it (or answers the request it replies to).
    */
-  unencodable(messages: WireMessage[], err: unknown): void;
+  unsendable(message: WireMessage, err: ShoalError): void;
 }
 
 /** One socket's queue of outgoing messages. */
@@ -31,10 +38,14 @@ export class FrameOutbox {
     this.flush();
   };
 
-  /** @param eagerAt a queue this long is flushed at once (default: only at the end of the turn) */
+  /**
+   * @param eagerAt a queue this long is flushed at once (default: only at the end of the turn)
+   * @param maxFrameBytes largest frame the other end accepts
+   */
   constructor(
     private readonly sink: FrameSink,
     private readonly eagerAt = Number.POSITIVE_INFINITY,
+    private readonly maxFrameBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Messages waiting. */
@@ -59,14 +70,34 @@ export class FrameOutbox {
     if (this.messages.length === 0 || !this.sink.canSend()) return;
     const messages = this.messages;
     this.messages = [];
-    let frame: Buffer;
+    this.send(messages);
+  }
+
+  private send(messages: WireMessage[]): void {
+    let frame: Buffer | undefined;
+    let failure: ShoalError | undefined;
     try {
       frame = encodeFrame(messages);
     } catch (err) {
-      this.sink.unencodable(messages, err);
+      failure = new ShoalError('SHOAL_VALUE_INVALID', `cannot encode: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (frame !== undefined && frame.length <= this.maxFrameBytes) {
+      this.sink.write(frame, messages.length);
       return;
     }
-    this.sink.write(frame, messages.length);
+    if (messages.length > 1) {
+      // rare: split until the good messages fit and the bad one stands alone
+      const half = messages.length >> 1;
+      this.send(messages.slice(0, half));
+      this.send(messages.slice(half));
+      return;
+    }
+    failure ??= new ShoalError(
+      'SHOAL_PROTOCOL_FRAME_TOO_LARGE',
+      `a message of ${frame?.length} bytes exceeds maxFrameBytes ${this.maxFrameBytes}`,
+      { bytes: frame?.length, maxFrameBytes: this.maxFrameBytes },
+    );
+    this.sink.unsendable(messages[0] as WireMessage, failure);
   }
 
   /** Drops everything queued (the socket is gone). */

@@ -1,13 +1,15 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import t from 'tap';
-import { decodeFrame, FrameOutbox, type WireMessage } from '../src/index.js';
+import { decodeFrame, FrameOutbox, type ShoalError, type WireMessage } from '../src/index.js';
 
-/** A sink that records frames, decoded, and what it was told could not be encoded. */
+/** A sink that records frames, decoded, and what it was told could not be sent. */
 function recordingSink(open = { value: true }) {
   const frames: WireMessage[][] = [];
-  const failed: WireMessage[][] = [];
+  const sizes: number[] = [];
+  const failed: [WireMessage, string][] = [];
   return {
     frames,
+    sizes,
     failed,
     sink: {
       canSend: () => open.value,
@@ -15,9 +17,10 @@ function recordingSink(open = { value: true }) {
         const messages = decodeFrame(frame);
         if (messages.length !== count) throw new Error(`count ${count} for ${messages.length} messages`);
         frames.push(messages);
+        sizes.push(frame.length);
       },
-      unencodable: (messages: WireMessage[]) => {
-        failed.push(messages);
+      unsendable: (message: WireMessage, err: ShoalError) => {
+        failed.push([message, err.code]);
       },
     },
   };
@@ -81,17 +84,36 @@ t.test('FrameOutbox keeps messages while the sink cannot send, and drops them on
   t.equal(frames.length, 1, 'cleared messages never leave');
 });
 
-t.test('FrameOutbox hands a batch msgpack cannot encode to the sink', async (t) => {
+t.test('FrameOutbox sends the others and hands back alone a message msgpack cannot encode', async (t) => {
   const { frames, failed, sink } = recordingSink();
   const outbox = new FrameOutbox(sink);
-  outbox.push([10, 1, 'fine']);
-  outbox.push([10, 2, 10n ** 30n]); // beyond 64-bit: msgpack has no encoding for it
+  for (let i = 1; i <= 9; i++) outbox.push([10, i, i === 4 ? 10n ** 30n : `v${i}`]); // 10^30: beyond msgpack's 64-bit
   await nextTurn();
-  t.equal(frames.length, 0);
-  t.equal(failed.length, 1);
+  t.same(failed, [[[10, 4, 10n ** 30n], 'SHOAL_VALUE_INVALID']]);
   t.same(
-    failed[0]?.map((m) => m[1]),
-    [1, 2],
-    'the whole batch, so the sink can resend the good ones',
+    frames.flat().map((m) => m[1]),
+    [1, 2, 3, 5, 6, 7, 8, 9],
+    'every other message left, in order',
+  );
+});
+
+t.test('FrameOutbox splits a turn larger than maxFrameBytes; a message too large alone fails alone', async (t) => {
+  const { frames, sizes, failed, sink } = recordingSink();
+  const outbox = new FrameOutbox(sink, Number.POSITIVE_INFINITY, 4096);
+  for (let i = 1; i <= 20; i++) outbox.push([10, i, 'x'.repeat(i === 7 ? 10_000 : 1000)]);
+  await nextTurn();
+  t.same(
+    failed.map(([m, code]) => [m[1], code]),
+    [[7, 'SHOAL_PROTOCOL_FRAME_TOO_LARGE']],
+  );
+  t.ok(frames.length > 1, `${frames.length} frames`);
+  t.ok(
+    sizes.every((n) => n <= 4096),
+    `frame sizes ${sizes.join(', ')}`,
+  );
+  t.same(
+    frames.flat().map((m) => m[1]),
+    Array.from({ length: 20 }, (_, i) => i + 1).filter((i) => i !== 7),
+    'the others left in order',
   );
 });

@@ -369,25 +369,7 @@ class ClientConnection {
   knownTableId = -1;
   private inFlight = 0;
   private closed = false;
-  // replies leave in parts of EAGER_FLUSH_MESSAGES, so the client works on the first while the rest are computed
-  private readonly outbox = new FrameOutbox(
-    {
-      canSend: () => !this.closed,
-      write: (frame) => this.ws.send(frame, { binary: true }),
-      // one reply msgpack cannot carry must not cost the others theirs
-      unencodable: (messages) => {
-        for (const m of messages) {
-          try {
-            this.ws.send(encodeFrame([m]), { binary: true });
-          } catch (err) {
-            if (m[0] === MessageKind.ReplyOk)
-              this.ws.send(encodeFrame([[MessageKind.ReplyError, m[1], internal(err).toJSON()]]), { binary: true });
-          }
-        }
-      },
-    },
-    EAGER_FLUSH_MESSAGES,
-  );
+  private readonly outbox: FrameOutbox;
   private readonly subscriptions = new Map<number, () => void>();
   private readonly disposers: (() => void)[] = [];
 
@@ -396,6 +378,20 @@ class ClientConnection {
     private readonly handlers: ReadonlyMap<number, Handler>,
     private readonly options: ClientEndpointOptions,
   ) {
+    // replies leave in parts of EAGER_FLUSH_MESSAGES, so the client works on the first while the rest are computed
+    this.outbox = new FrameOutbox(
+      {
+        canSend: () => !this.closed,
+        write: (frame) => this.ws.send(frame, { binary: true }),
+        // a reply too large for a frame (or not encodable) becomes an error reply to its own request
+        unsendable: ([kind, id], err) => {
+          if (kind === MessageKind.ReplyOk) this.enqueue([MessageKind.ReplyError, id, err.toJSON()]);
+          else options.onWarning?.('a message to a client could not be sent', { kind, code: err.code });
+        },
+      },
+      EAGER_FLUSH_MESSAGES,
+      options.maxFrameBytes,
+    );
     ws.on('message', (data: Buffer, isBinary) => this.receive(data, isBinary));
     ws.on('error', () => {}); // 'close' follows and cleans up
   }
@@ -506,8 +502,6 @@ class ClientConnection {
     if (!this.closed) this.outbox.push(message);
   }
 }
-
-const internal = (err: unknown) => new ShoalError('SHOAL_VALUE_INVALID', (err as Error)?.message ?? String(err));
 
 const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
 

@@ -34,6 +34,10 @@ export interface PeerConnectionOptions {
   onClose(connection: PeerConnection, reason: string): void;
   /** Called with protocol violations (for logs). */
   onProtocolError(connection: PeerConnection, err: ShoalError): void;
+  /** Largest frame the peer accepts (its maxPayload: the same setting on every node). */
+  maxFrameBytes: number;
+  /** A one-way message that could not be sent (too large, or not encodable), for logs. */
+  onUnsendable(connection: PeerConnection, kind: number, err: ShoalError): void;
 }
 
 interface Pending {
@@ -47,19 +51,7 @@ export class PeerConnection {
   readonly remoteId: string;
   readonly remoteAddress: string;
   private readonly pending = new Map<number, Pending>();
-  private readonly outbox = new FrameOutbox({
-    canSend: () => !this.closed,
-    write: (frame, count) => {
-      this.counters.framesOut++;
-      this.counters.messagesOut += count;
-      this.counters.bytesOut += frame.length;
-      this.ws.send(frame, { binary: true });
-    },
-    // a body msgpack cannot encode: fail those requests rather than the whole connection
-    unencodable: (messages, err) => {
-      for (const [, id] of messages) this.settle(id, new ShoalError('SHOAL_VALUE_INVALID', (err as Error).message));
-    },
-  });
+  private readonly outbox: FrameOutbox;
   private nextId = 1;
   private closed = false;
   /** Frames and messages sent/received, for metrics and the batching tests. */
@@ -69,6 +61,20 @@ export class PeerConnection {
     private readonly ws: WebSocket,
     private readonly options: PeerConnectionOptions,
   ) {
+    this.outbox = new FrameOutbox(
+      {
+        canSend: () => !this.closed,
+        write: (frame, count) => {
+          this.counters.framesOut++;
+          this.counters.messagesOut += count;
+          this.counters.bytesOut += frame.length;
+          this.ws.send(frame, { binary: true });
+        },
+        unsendable: (message, err) => this.unsendable(message, err),
+      },
+      Number.POSITIVE_INFINITY,
+      options.maxFrameBytes,
+    );
     this.remoteId = options.remoteId;
     this.remoteAddress = options.remoteAddress;
     ws.binaryType = 'nodebuffer';
@@ -140,6 +146,13 @@ export class PeerConnection {
 
   private enqueue(message: WireMessage): void {
     this.outbox.push(message);
+  }
+
+  /** A message too large for a frame (or not encodable) fails alone: its request, or the request it answers. */
+  private unsendable([kind, id]: WireMessage, err: ShoalError): void {
+    if (kind === MessageKind.ReplyOk) this.enqueue([MessageKind.ReplyError, id, err.toJSON()]);
+    else if (kind !== MessageKind.ReplyError && id !== 0) this.settle(id, err);
+    else this.options.onUnsendable(this, kind, err);
   }
 
   private receive(data: Buffer, isBinary: boolean): void {

@@ -242,6 +242,14 @@ export class PeerTransport {
           code: err.code,
           message: err.message,
         }),
+      maxFrameBytes: this.options.maxFrameBytes,
+      onUnsendable: (connection, kind, err) =>
+        this.warn('a message to a peer could not be sent', {
+          address: connection.remoteAddress,
+          kind,
+          code: err.code,
+          message: err.message,
+        }),
     });
   }
 
