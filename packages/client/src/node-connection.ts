@@ -13,7 +13,6 @@
  */
 import {
   decodeFrame,
-  encodeFrame,
   errorFromWire,
   FrameOutbox,
   isShoalError,

@@ -21,7 +21,6 @@ import {
   type CacheApi,
   decodeFrame,
   EAGER_FLUSH_MESSAGES,
-  encodeFrame,
   FrameOutbox,
   hashKeyForPartition,
   isShoalError,
