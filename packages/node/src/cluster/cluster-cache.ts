@@ -28,7 +28,7 @@ import { freshnessOf, readableValue, unwrap } from '../readthrough/freshness.js'
 import type { LoadCoordinator } from '../readthrough/load-coordinator.js';
 import { CACHE_OPS, type CacheOpName, type Consistency, isCacheOp } from '../replication/cache-ops.js';
 import type { ClusterView } from '../replication/cluster-view.js';
-import type { Replicator } from '../replication/replicator.js';
+import { NOT_LOCAL, type Replicator } from '../replication/replicator.js';
 import type { EntryKind, ScanOptions, ScanResult, SetOptions } from '../store/local-cache.js';
 import { validateKey } from '../store/validation.js';
 import { sizeOfValue } from '../store/value-size.js';
@@ -129,9 +129,39 @@ export class ClusterCache implements CacheApi {
       }
       return this.nearGet(key, near);
     }
+    if (options === undefined || options.consistency === undefined) {
+      let now: unknown;
+      try {
+        now = this.getNow(key);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (now !== NOT_LOCAL) return Promise.resolve(now);
+    }
     return this.run('get', [key], options).then((stored) =>
       readableValue(stored, features.tags.registry, features.now),
     );
+  }
+
+  /**
+   * @internal A plain `get` answered synchronously when this node is the
+   * key's primary and the read needs nothing but its own copy (no near cache,
+   * partition settled, read consistency 'one' or a single owner); NOT_LOCAL
+   * otherwise. Throws SHOAL_KEY_INVALID / SHOAL_NODE_CLOSED. Most gets at a
+   * primary take this path: no promise chain, no async frames (those were a
+   * third of the node's CPU per get with 64 client calls in flight).
+   */
+  getNow(key: string): unknown {
+    const features = this.features;
+    if (features === undefined || features.near !== undefined) return NOT_LOCAL;
+    if (this.closed) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node has been closed');
+    validateKey(key, this.options.maxKeyBytes);
+    const observe = this.onCall;
+    const start = observe === undefined ? 0 : performance.now();
+    const stored = this.replicator.readLocal(key);
+    if (stored === NOT_LOCAL) return NOT_LOCAL;
+    observe?.('get', 'ok', (performance.now() - start) / 1000);
+    return readableValue(stored, features.tags.registry, features.now);
   }
   set(key: string, value: unknown, options?: TaggedSetOptions & CallOptions): Promise<boolean> {
     this.checkValue(value);

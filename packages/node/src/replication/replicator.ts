@@ -31,6 +31,9 @@ export interface ReplicatorOptions {
   minClusterSize: number;
 }
 
+/** What `readLocal` returns when the read needs more than the local copy. */
+export const NOT_LOCAL: unique symbol = Symbol('not local');
+
 /** Runs operations at the primary and replicates their effect. */
 export class Replicator {
   constructor(
@@ -73,6 +76,20 @@ export class Replicator {
     const record = this.store.afterWrite(key, before !== undefined);
     if (record !== undefined) await this.fanOut(partition, key, record, owners, requiredAcks(level, owners.length));
     return result;
+  }
+
+  /**
+   * `get` of `key` answered here and now, when `execute` would do nothing more
+   * than read the local copy: this node is the primary, the partition is not
+   * still arriving, and the node's read consistency needs no other owner.
+   * Otherwise NOT_LOCAL (then `execute` does the full read).
+   */
+  readLocal(key: string): unknown {
+    const partition = this.view.partitionOf(key);
+    const owners = this.view.ownersOf(partition);
+    if (owners[0] !== this.view.selfId || this.view.isSyncing(partition)) return NOT_LOCAL;
+    if (this.options.readConsistency !== 'one' && owners.length > 1) return NOT_LOCAL;
+    return this.store.cache.get(key);
   }
 
   private invoke(op: CacheOpName, args: unknown[]): unknown {

@@ -33,6 +33,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { MessageLog } from '../log/message-log.js';
 import type { PubSub } from '../log/pubsub.js';
 import { isCacheOp } from '../replication/cache-ops.js';
+import { NOT_LOCAL } from '../replication/replicator.js';
 import { verifyBearer } from './auth.js';
 import { type NearHost, registerNearHandlers } from './client-near-handlers.js';
 
@@ -56,7 +57,8 @@ export interface ClientTable {
 /** What the endpoint needs from its node. */
 export interface ClientEndpointHost {
   readonly id: string;
-  readonly cache: CacheApi;
+  /** The cluster cache; `getNow` answers a primary's plain get synchronously, or returns NOT_LOCAL. */
+  readonly cache: CacheApi & { getNow(key: string): unknown };
   /** This node's own store: replica reads are served from it. */
   readonly localCache: { get(key: string): unknown };
   readonly log: MessageLog;
@@ -250,7 +252,7 @@ export class ClientEndpoint {
     registerNearHandlers(this.handlers, () => this.host() as unknown as NearHost, Date.now);
   }
 
-  private cacheOp(body: unknown, connection: ClientConnection): Promise<unknown> {
+  private cacheOp(body: unknown, connection: ClientConnection): unknown {
     const [op, args, consistency, clientTableId] = tuple(body, 4, 'a cache op is [op, args, consistency, tableId]');
     if (!isCacheOp(op)) throw new ShoalError('SHOAL_PROTOCOL_INVALID', `unknown cache op ${JSON.stringify(op)}`);
     if (!Array.isArray(args) || typeof args[0] !== 'string') {
@@ -271,6 +273,11 @@ export class ClientEndpoint {
         connection.pushTable(this.table());
         this.counters.topologyPushes++;
       }
+    }
+    if (op === 'get' && consistency === null) {
+      // a primary's plain get is answered in this turn, without a promise: the reply is queued at once
+      const now = host.cache.getNow(args[0]);
+      if (now !== NOT_LOCAL) return now;
     }
     const call = consistency === null ? undefined : { consistency: consistency as 'one' | 'quorum' | 'all' };
     return runCacheOp(host.cache, op, args, call);
