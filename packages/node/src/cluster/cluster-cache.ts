@@ -154,10 +154,16 @@ export class ClusterCache implements CacheApi {
   getNow(key: string): unknown {
     const features = this.features;
     if (features === undefined || features.near !== undefined) return NOT_LOCAL;
-    if (this.closed) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node has been closed');
-    validateKey(key, this.options.maxKeyBytes);
     const observe = this.onCall;
     const start = observe === undefined ? 0 : performance.now();
+    try {
+      if (this.closed) throw new ShoalError('SHOAL_NODE_CLOSED', 'the node has been closed');
+      validateKey(key, this.options.maxKeyBytes);
+    } catch (err) {
+      // counted like a failed call of the full path
+      observe?.('get', isShoalError(err) ? err.code : 'error', (performance.now() - start) / 1000);
+      throw err;
+    }
     const stored = this.replicator.readLocal(key);
     if (stored === NOT_LOCAL) return NOT_LOCAL;
     observe?.('get', 'ok', (performance.now() - start) / 1000);

@@ -28,6 +28,12 @@ t.test('A plain get at the primary is answered synchronously; anything else take
   t.throws(() => a.cache.getNow(''), { code: 'SHOAL_KEY_INVALID' });
   t.ok(isShoalError(await a.cache.get('').catch((e: unknown) => e), 'SHOAL_KEY_INVALID'), 'get rejects, not throws');
   t.equal(b.cache.getNow(mine), NOT_LOCAL, 'the replica does not answer as primary');
+  // metrics see the synchronous path like the full one
+  const calls: string[] = [];
+  a.cache.onCall = (op, result) => calls.push(`${op} ${result}`);
+  await a.cache.get(mine);
+  await a.cache.get('').catch(() => {});
+  t.same(calls, ['get ok', 'get SHOAL_KEY_INVALID']);
 });
 
 t.test(
