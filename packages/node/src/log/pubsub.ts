@@ -44,6 +44,7 @@ interface PeerBatch {
 }
 
 const noResolve = () => {};
+const MAX_BATCH_MESSAGES = 1000;
 
 interface Interest {
   version: number;
@@ -149,6 +150,11 @@ export class PubSub {
   /** The batch to `peer` of this synchronous run; it leaves at the next microtask checkpoint. */
   private batchFor(peer: PubSubPeer): PeerBatch {
     let batch = this.outgoing.get(peer.id);
+    // a long synchronous burst goes in several batches: frames stay well under maxFrameBytes
+    if (batch !== undefined && batch.items.length >= MAX_BATCH_MESSAGES) {
+      this.sendBatch(peer.id);
+      batch = undefined;
+    }
     if (batch === undefined) {
       batch = { address: peer.address, items: [], tickets: [] };
       this.outgoing.set(peer.id, batch);

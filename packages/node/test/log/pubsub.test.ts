@@ -86,6 +86,17 @@ t.test('PubSub sends one synchronous run of publishes to a node as one batch, in
   t.equal(a.pubsub.counters.sentToNodes - before, 300);
   // one PublishBatch request (gossip may add a few of its own meanwhile), not 300 requests
   t.ok(messages < 20, `${messages} peer messages for 300 publishes`);
+  // a longer burst leaves in batches of at most 1000, still in order
+  got.length = 0;
+  const burst = await Promise.all(Array.from({ length: 2500 }, (_, i) => a.pubsub.publish('ticks', i)));
+  t.ok(
+    burst.every((n) => n === 1),
+    'a burst of 2500 reached b',
+  );
+  t.same(
+    got,
+    Array.from({ length: 2500 }, (_, i) => i),
+  );
 });
 
 t.test('PubSub refuses a malformed batch whole: nothing of it is delivered', async (t) => {
