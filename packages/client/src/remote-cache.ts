@@ -6,11 +6,13 @@
  * Every method also takes the client's per-call `timeout` and `signal`.
  */
 import {
+  CACHE_OPS,
   type CacheApi,
   type CallOptions,
   type EntryKind,
   type GetOrSetOptions,
   GetOrSetRunner,
+  isCacheOp,
   isShoalError,
   type Loader,
   type LoadReply,
@@ -23,22 +25,6 @@ import {
   ShoalError,
 } from '@shoal/protocol';
 import type { RequestOptions, ShoalClient } from './shoal-client.js';
-
-/** Operations that change their key (the near cache drops it around them). */
-const WRITES = new Set([
-  'set',
-  'delete',
-  'expire',
-  'persist',
-  'incr',
-  'decr',
-  'hset',
-  'hdel',
-  'lpush',
-  'rpush',
-  'lpop',
-  'rpop',
-]);
 
 /** Options of `set` through the client: the store's, plus tags. */
 export interface TaggedSetOptions extends SetOptions {
@@ -70,7 +56,8 @@ export class RemoteCache<V = unknown> implements CacheApi<V> {
     }
     const body = [op, args, options?.consistency ?? null, this.client.tableId];
     const near = this.client.near;
-    if (near === undefined || !WRITES.has(op)) return this.client.call(MessageKind.ClientCache, body, key, options);
+    if (near === undefined || !isCacheOp(op) || !CACHE_OPS[op].write)
+      return this.client.call(MessageKind.ClientCache, body, key, options);
     // dropped before and after: a near read that raced with this write keeps nothing older than it
     near.invalidate(key);
     return this.client.call(MessageKind.ClientCache, body, key, options).finally(() => near.invalidate(key));

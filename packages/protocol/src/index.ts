@@ -19,6 +19,7 @@ export type {
   StartFrom,
   TopicOptions,
 } from './api.js';
+export { CACHE_OPS, type CacheOpName, type CacheOpSpec, isCacheOp } from './cache-ops.js';
 export { CoarseClock } from './coarse-clock.js';
 export type { GroupSettings } from './consume-options.js';
 export { resolveConsumeOptions } from './consume-options.js';

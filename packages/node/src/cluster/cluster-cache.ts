@@ -199,10 +199,7 @@ export class ClusterCache implements CacheApi {
     this.getOrSetRunner ??= new GetOrSetRunner(
       {
         load: (k, leaseMs, waitMs) => this.loadThroughNear(k, leaseMs, waitMs),
-        done: (k, token, outcome, payload, o) =>
-          this.routed(k, 'getOrSet', () => this.doneAtPrimary(k, token, outcome, payload, o)).then(() => {
-            this.features?.near?.cache.invalidate(k);
-          }),
+        done: (k, token, outcome, payload, o) => this.reportLoad(k, token, outcome, payload, o),
         checkValue: (value) => this.checkValue(value),
       },
       this.options.requestTimeoutMs,
@@ -226,6 +223,17 @@ export class ClusterCache implements CacheApi {
   ): Promise<void> {
     validateKey(key, this.options.maxKeyBytes);
     if (outcome === 'value') this.checkValue(payload);
+    await this.reportLoad(key, token, outcome, payload, options);
+  }
+
+  /** A lease holder's outcome to the key's primary (routed, retried); the near copy, if any, is dropped. */
+  private async reportLoad(
+    key: string,
+    token: number,
+    outcome: LoadOutcome,
+    payload: unknown,
+    options: ResolvedGetOrSetOptions,
+  ): Promise<void> {
     await this.routed(key, 'getOrSet', () => this.doneAtPrimary(key, token, outcome, payload, options));
     this.features?.near?.cache.invalidate(key);
   }

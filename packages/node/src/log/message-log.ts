@@ -24,7 +24,13 @@ import { settleReply, toColumns } from './append-wire.js';
 import { type ConsumedMessage, type ConsumeOptions, Consumer } from './consumer.js';
 import type { GroupPartitionState } from './groups/group-partition-state.js';
 import { type IteratedMessage, messageIterator } from './message-iterator.js';
-import { type GroupSettings, type PartitionId, PartitionReplica, type StartFrom } from './partition-replica.js';
+import {
+  type GroupSettings,
+  partitionKey as key,
+  type PartitionId,
+  PartitionReplica,
+  type StartFrom,
+} from './partition-replica.js';
 import { type AppendBody, PartitionWrites } from './partition-writes.js';
 import type { AppendInput, LogRecord, ReplicatedInput } from './storage/log-record.js';
 import {
@@ -94,7 +100,6 @@ const RETRYABLE = new Set([
   'SHOAL_REPLICATION_QUORUM',
 ]);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const key = (id: PartitionId) => `${id.topic}\u0000${id.partition}`;
 
 /** The cluster's durable message log, as seen from one node. */
 export class MessageLog {

@@ -17,8 +17,10 @@ export interface PartitionId {
   partition: number;
 }
 
-/** Where a consumer group starts when it first reads a partition. */
-/** Delivery settings of a group (the first consumer to reach the leader fixes them). */
+/** The map key of a partition replica: `topic\0partition` (topic names are A-Z a-z 0-9 . _ : - /). */
+export const partitionKey = (id: PartitionId): string => `${id.topic}\u0000${id.partition}`;
+
+/** Where a consumer group starts when it first reads a partition, and its delivery settings. */
 export type { GroupSettings, StartFrom } from '@shoal/protocol';
 
 /** This node's copy of one topic partition. */

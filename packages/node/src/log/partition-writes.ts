@@ -23,7 +23,7 @@ import {
   recordsFromReplicate,
   replicateBody,
 } from './append-wire.js';
-import type { PartitionId, PartitionReplica } from './partition-replica.js';
+import { partitionKey as key, type PartitionId, type PartitionReplica } from './partition-replica.js';
 import type { AppendInput, LogRecord, ReplicatedInput } from './storage/log-record.js';
 import type { ResolvedTopicOptions } from './topic-options.js';
 
@@ -53,8 +53,6 @@ export interface ReplicationHost {
   checkLeader(id: PartitionId): void;
   ownersOf(id: PartitionId): readonly string[];
 }
-
-const key = (id: PartitionId) => `${id.topic}\u0000${id.partition}`;
 
 /** The leader's and the followers' side of appending to partitions, on one node. */
 export class PartitionWrites {

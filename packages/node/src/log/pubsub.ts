@@ -44,6 +44,12 @@ interface PeerBatch {
 }
 
 const noResolve = () => {};
+
+/** One node's answer for a publish: resolves it once every node it was sent to has answered. */
+function settle(ticket: PublishTicket, reached: boolean): void {
+  if (reached) ticket.nodes++;
+  if (--ticket.waiting === 0) ticket.resolve(ticket.nodes);
+}
 const MAX_BATCH_MESSAGES = 1000;
 
 interface Interest {
@@ -167,17 +173,14 @@ export class PubSub {
     const batch = this.outgoing.get(peerId);
     if (batch === undefined) return;
     this.outgoing.delete(peerId);
-    const settle = (reached: boolean) => {
-      for (const ticket of batch.tickets) {
-        if (reached) ticket.nodes++;
-        if (--ticket.waiting === 0) ticket.resolve(ticket.nodes);
-      }
+    const settleAll = (reached: boolean) => {
+      for (const ticket of batch.tickets) settle(ticket, reached);
     };
     this.transport.request(batch.address, MessageKind.PublishBatch, batch.items, 5000).then(
-      () => settle(true),
+      () => settleAll(true),
       (err: unknown) => {
         if (isShoalError(err, 'SHOAL_PROTOCOL_UNKNOWN_KIND')) this.sendOneByOne(batch);
-        else settle(false);
+        else settleAll(false);
       },
     );
   }
@@ -186,13 +189,9 @@ export class PubSub {
   private sendOneByOne(batch: PeerBatch): void {
     batch.items.forEach((item, i) => {
       const ticket = batch.tickets[i] as PublishTicket;
-      const settle = (reached: boolean) => {
-        if (reached) ticket.nodes++;
-        if (--ticket.waiting === 0) ticket.resolve(ticket.nodes);
-      };
       this.transport.request(batch.address, MessageKind.Publish, item, 5000).then(
-        () => settle(true),
-        () => settle(false),
+        () => settle(ticket, true),
+        () => settle(ticket, false),
       );
     });
   }

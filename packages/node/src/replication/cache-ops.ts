@@ -1,50 +1,11 @@
 /**
- * The cache operations that travel between nodes, by name. Only names listed
- * here are executed for a remote caller; `write` marks operations whose effect
- * must be replicated, and `read` those a consistency level applies to.
+ * Cache operations between nodes: the operation table lives in
+ * @shoal/protocol (clients need it too); what only a node does with it is here.
  */
+import type { Consistency } from '@shoal/protocol';
 
-/** How an operation touches its key. */
-export interface CacheOpSpec {
-  /** Changes the key (replicated to every owner). */
-  readonly write: boolean;
-}
-
-/** Every single-key operation of `node.cache`, by name. The first argument is always the key. */
-export const CACHE_OPS = {
-  get: { write: false },
-  has: { write: false },
-  ttl: { write: false },
-  type: { write: false },
-  hget: { write: false },
-  hgetall: { write: false },
-  hlen: { write: false },
-  lrange: { write: false },
-  llen: { write: false },
-  set: { write: true },
-  delete: { write: true },
-  expire: { write: true },
-  persist: { write: true },
-  incr: { write: true },
-  decr: { write: true },
-  hset: { write: true },
-  hdel: { write: true },
-  lpush: { write: true },
-  rpush: { write: true },
-  lpop: { write: true },
-  rpop: { write: true },
-} as const satisfies Record<string, CacheOpSpec>;
-
-/** Name of a single-key cache operation. */
-export type CacheOpName = keyof typeof CACHE_OPS;
-
-/** True when `name` is a known operation (wire input is checked with this). */
-export function isCacheOp(name: unknown): name is CacheOpName {
-  return typeof name === 'string' && Object.hasOwn(CACHE_OPS, name);
-}
-
-/** Read and write consistency: how many owners must take part. */
-export type Consistency = 'one' | 'quorum' | 'all';
+export type { Consistency } from '@shoal/protocol';
+export { CACHE_OPS, type CacheOpName, type CacheOpSpec, isCacheOp } from '@shoal/protocol';
 
 /** Owners that must acknowledge, out of `owners`, for a consistency level. */
 export function requiredAcks(consistency: Consistency, owners: number): number {

@@ -9,7 +9,7 @@ import {
   type InvalidationEvent,
   isShoalError,
   type LoadOutcome,
-  type LoadReply,
+  type LoadTransport,
   ManagedValue,
   MessageKind,
   type ResolvedGetOrSetOptions,
@@ -38,14 +38,8 @@ export interface NearHost {
   tagRegistry(): TagRegistry;
   readonly cache: {
     get(key: string): Promise<unknown>;
-    leaseLoad(key: string, leaseMs: number, waitMs: number): Promise<LoadReply>;
-    leaseDone(
-      key: string,
-      token: number,
-      outcome: LoadOutcome,
-      payload: unknown,
-      options: ResolvedGetOrSetOptions,
-    ): Promise<void>;
+    leaseLoad: LoadTransport['load'];
+    leaseDone: LoadTransport['done'];
     invalidateTag(tag: string): Promise<{ nodes: number }>;
     expireTag(tag: string): Promise<{ nodes: number }>;
   };
