@@ -12,6 +12,7 @@
  *     | <-- [[42,0,{table}]] ---------- |   topology push (one-way)
  */
 import {
+  DialMask,
   decodeFrame,
   errorFromWire,
   FrameOutbox,
@@ -19,7 +20,6 @@ import {
   MessageKind,
   ShoalError,
   type WireMessage,
-  zeroMask,
 } from '@shoal/protocol';
 import WebSocket from 'ws';
 import type { ResolvedConnectOptions } from './client-options.js';
@@ -71,6 +71,7 @@ export class NodeConnection {
   private readonly pending = new Map<number, Pending>();
   private queued: { message: WireMessage; pending: Pending }[] = [];
   private readonly outbox: FrameOutbox;
+  private readonly mask = new DialMask();
   private nextId = 1;
   private onWire = 0;
   /**
@@ -98,7 +99,7 @@ export class NodeConnection {
       perMessageDeflate: false,
       maxPayload: options.maxFrameBytes,
       handshakeTimeout: options.connectTimeoutMs,
-      generateMask: zeroMask,
+      generateMask: this.mask.generateMask,
     });
     this.ws.binaryType = 'nodebuffer';
     this.outbox = new FrameOutbox(
@@ -107,6 +108,7 @@ export class NodeConnection {
         write: (frame, count) => {
           this.counters.framesOut++;
           this.counters.messagesOut += count;
+          this.mask.next(frame.length);
           this.ws.send(frame, { binary: true });
         },
         // a body msgpack cannot carry, or one larger than a frame, fails its own call, not the whole frame

@@ -45,4 +45,11 @@ export { GetOrSetRunner, resolveGetOrSetOptions } from './read-through.js';
 export { MAX_TAG_LENGTH, MAX_TAGS_PER_VALUE, validateTag, validateTags } from './tags.js';
 export { formatBytes, parseBytes, parseDuration } from './units.js';
 export type { WireMessage } from './wire.js';
-export { decodeFrame, EAGER_FLUSH_MESSAGES, encodeFrame, MessageKind, zeroMask } from './wire.js';
+export {
+  DialMask,
+  decodeFrame,
+  EAGER_FLUSH_MESSAGES,
+  encodeFrame,
+  MessageKind,
+  ZERO_MASK_FROM_BYTES,
+} from './wire.js';

@@ -135,17 +135,49 @@ export const MessageKind = {
  */
 export const EAGER_FLUSH_MESSAGES = 32;
 
+/** Frames from this size up leave a dialing socket with an all-zero mask; smaller ones with a fixed nonzero one. */
+export const ZERO_MASK_FROM_BYTES = 8 * 1024;
+
 /**
- * The `generateMask` of every Shoal WebSocket that dials out (a client to a
- * node, a node to a peer): an all-zero mask, which ws sends without copying
- * and XOR-ing the payload. Masking protects HTTP intermediaries from frames a
- * browser page crafts (RFC 6455 section 10.3); these sockets carry only
- * Shoal's own frames, so a random mask would buy nothing and cost a pass over
- * every frame.
+ * The masks of one Shoal WebSocket that dials out (a client to a node, a node
+ * to a peer), chosen per frame by its size: call `next(frame.length)` right
+ * before `ws.send(frame)`; `generateMask` is the socket's ws option. Masking
+ * protects HTTP intermediaries from frames a browser page crafts (RFC 6455
+ * section 10.3); these sockets carry only Shoal's own frames, so the mask need
+ * not be random, and it picks the cheaper way ws has to send:
+ *
+ * - a zero mask: ws sends the payload as it is, no copy, but header and
+ *   payload as two buffers (cork, two writes, one writev);
+ * - any other mask: ws copies the masked payload behind the header and makes
+ *   one write.
+ *
+ * A large frame is cheaper without the copy. A small one is cheaper in one
+ * write: a sequential get round trip measured p99 57-64 µs with one write
+ * against 84-87 µs with the writev (bare ws echo, interleaved), and the copy
+ * of a frame of a few hundred bytes costs nothing measurable. If ws ever asks
+ * for a mask later than the send (it queues frames only while compressing,
+ * which Shoal sockets never do), the frame still leaves correctly masked.
  */
-export const zeroMask = (mask: Uint8Array): void => {
-  mask.fill(0);
-};
+export class DialMask {
+  private zero = false;
+
+  /** The socket's `generateMask` option. */
+  readonly generateMask = (mask: Uint8Array): void => {
+    if (this.zero) {
+      mask.fill(0);
+      return;
+    }
+    mask[0] = 0x53;
+    mask[1] = 0x48;
+    mask[2] = 0x4f;
+    mask[3] = 0x4c;
+  };
+
+  /** Chooses the mask of the frame about to be sent. */
+  next(frameBytes: number): void {
+    this.zero = frameBytes >= ZERO_MASK_FROM_BYTES;
+  }
+}
 
 /** A decoded message: [kind, id, body]. */
 export type WireMessage = [kind: number, id: number, body: unknown];

@@ -5,6 +5,7 @@
  * A malformed frame closes the connection; nothing else is trusted.
  */
 import {
+  type DialMask,
   decodeFrame,
   errorFromWire,
   FrameOutbox,
@@ -38,6 +39,8 @@ export interface PeerConnectionOptions {
   maxFrameBytes: number;
   /** A one-way message that could not be sent (too large, or not encodable), for logs. */
   onUnsendable(connection: PeerConnection, kind: number, err: ShoalError): void;
+  /** The masks of a socket this node dialed (absent on accepted sockets, which send unmasked). */
+  mask?: DialMask;
 }
 
 interface Pending {
@@ -68,6 +71,7 @@ export class PeerConnection {
           this.counters.framesOut++;
           this.counters.messagesOut += count;
           this.counters.bytesOut += frame.length;
+          options.mask?.next(frame.length);
           this.ws.send(frame, { binary: true });
         },
         unsendable: (message, err) => this.unsendable(message, err),

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ShoalError, zeroMask } from '@shoal/protocol';
+import { DialMask, ShoalError } from '@shoal/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Clock } from '../store/clock.js';
 import { HEADERS, helloHeaders, NonceCache, verifyHello, verifyWelcome, welcomeProof } from './handshake.js';
@@ -171,13 +171,14 @@ export class PeerTransport {
     );
     return new Promise((resolve, reject) => {
       const tls = this.options.tls;
+      const mask = new DialMask();
       const ws = new WebSocket(`${tls === undefined ? 'ws' : 'wss'}://${address}/peer`, {
         headers,
         ...(tls?.ca === undefined ? {} : { ca: tls.ca }),
         maxPayload: this.options.maxFrameBytes,
         perMessageDeflate: false,
         handshakeTimeout: timeoutMs,
-        generateMask: zeroMask,
+        generateMask: mask.generateMask,
       });
       let remoteId = '';
       const fail = (message: string, code: 'SHOAL_TRANSPORT_UNAVAILABLE' | 'SHOAL_AUTH_FAILED') => {
@@ -211,13 +212,14 @@ export class PeerTransport {
           reject(new ShoalError('SHOAL_TRANSPORT_CLOSED', 'the transport is closed'));
           return;
         }
-        resolve(this.adopt(ws, remoteId, address));
+        resolve(this.adopt(ws, remoteId, address, mask));
       });
     });
   }
 
-  private adopt(ws: WebSocket, remoteId: string, remoteAddress: string): PeerConnection {
+  private adopt(ws: WebSocket, remoteId: string, remoteAddress: string, mask?: DialMask): PeerConnection {
     return new PeerConnection(ws, {
+      ...(mask === undefined ? {} : { mask }),
       remoteId,
       remoteAddress,
       handlers: this.handlers,
