@@ -2,11 +2,13 @@
  * The load generator of the `client` scenario, run by runTask in its own
  * child process, one contender per process: @shoal/client against a Shoal
  * node, or ioredis (plain, or with enableAutoPipelining) against Redis. Each
- * run measures, on the same prefilled keys and value size: sequential get
- * latency (after a warm-up), get throughput with a fixed number of calls in flight (with the
- * CPU this process and the server spent per get), and get throughput in
- * batches (all of a batch issued at once; ioredis plain uses an explicit
- * pipeline). Every phase is bounded by a count and a deadline.
+ * run measures, on the same prefilled keys and value size: get throughput
+ * with a fixed number of calls in flight (with the CPU this process and the
+ * server spent per get), get throughput in batches (all of a batch issued at
+ * once; ioredis plain uses an explicit pipeline), a concurrency sweep and a
+ * Zipf mix. Every phase is bounded by a deadline. Sequential latency is
+ * measured apart, all contenders interleaved in one process
+ * (client-latency-task.ts).
  */
 import { connect } from '@shoal/client';
 import { Redis } from 'ioredis';
@@ -23,8 +25,6 @@ export interface ClientLoadInput {
   readonly target: string | number;
   readonly keys: number;
   readonly valueBytes: number;
-  readonly sequentialGets: number;
-  readonly sequentialMaxMs: number;
   readonly inFlight: number;
   readonly warmupMs: number;
   readonly durationMs: number;
@@ -45,9 +45,6 @@ export interface SweepPoint {
 }
 
 export interface ClientLoadResult {
-  readonly sequentialP50Us: number;
-  readonly sequentialP99Us: number;
-  readonly sequentialGets: number;
   /** Gets per second with `inFlight` calls outstanding. */
   readonly inFlightOpsPerSec: number;
   /** CPU µs of this load process per get in the in-flight phase (warm-up included, as are its gets). */
@@ -58,8 +55,6 @@ export interface ClientLoadResult {
   readonly batchOpsPerSec: number;
   /** Throughput and latency at each level of `sweep`. */
   readonly sweep: readonly SweepPoint[];
-  /** Sequential get latency at quantiles 0, 1, ..., 100 % and 99.9 % (µs): the latency CDF. */
-  readonly sequentialQuantilesUs: readonly number[];
   /** Gets per second on a Zipf(0.99) key mix with `inFlight` calls outstanding. */
   readonly zipfOpsPerSec: number;
   /** Shoal only: the same Zipf mix through a client with its near cache on (null for the others). */
@@ -133,20 +128,6 @@ export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResu
     for (let i = 0; i < input.keys; i += 100) {
       await Promise.all(Array.from({ length: Math.min(100, input.keys - i) }, (_, j) => d.set(keyOf(i + j), value)));
     }
-
-    // sequential: one get at a time, measured after a warm-up of the same loop (JIT, socket buffers):
-    // the steady state a long-running service sees, for every contender alike
-    const warmDeadline = Date.now() + input.warmupMs;
-    for (let i = 0; Date.now() < warmDeadline; i++) await d.get(keyOf(i % input.keys)).catch(fail);
-    const latencies = new Float64Array(input.sequentialGets);
-    let n = 0;
-    const seqDeadline = Date.now() + input.sequentialMaxMs;
-    for (; n < input.sequentialGets && Date.now() < seqDeadline; n++) {
-      const started = process.hrtime.bigint();
-      await d.get(keyOf(n % input.keys)).catch(fail);
-      latencies[n] = Number(process.hrtime.bigint() - started) / 1000;
-    }
-    const seq = latencies.subarray(0, n).sort();
 
     // closed loop with `inFlight` calls outstanding: warm-up, then the timed window; CPU over both
     let allGets = 0;
@@ -247,10 +228,6 @@ export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResu
       zipfNearOpsPerSec,
       zipfNearHitRatio,
       sweep,
-      sequentialQuantilesUs: [...Array.from({ length: 101 }, (_, q) => percentile(seq, q)), percentile(seq, 99.9)],
-      sequentialP50Us: percentile(seq, 50),
-      sequentialP99Us: percentile(seq, 99),
-      sequentialGets: n,
       inFlightOpsPerSec,
       inFlightLoadCpuUs: perGet(loadCpu.user + loadCpu.system),
       inFlightServerCpuUs:

@@ -3,27 +3,42 @@
  * binary, a child process) beside ioredis against Redis (Debian's
  * redis-server, started and stopped by the bench), same machine, same keys,
  * value size and concurrency. Every run puts each contender's load generator
- * in a fresh child process: sequential get p50/p99, gets with 64 calls in
- * flight (ioredis plain and with enableAutoPipelining), gets in batches of
- * 100, and gets on a Zipf(0.99) mix at 64 in flight, for Shoal also through
- * a client with its near cache on. Medians across runs.
+ * in a fresh child process: gets with 64 calls in flight (ioredis plain and
+ * with enableAutoPipelining), gets in batches of 100, and gets on a Zipf(0.99)
+ * mix at 64 in flight, for Shoal also through a client with its near cache
+ * on. Sequential get latency is measured in one more process per run, every
+ * contender interleaved in blocks, beside the zero-work echo floors of the
+ * transports (client-latency-task.ts). Medians across runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { type Comparison, compare } from '../lib/compare.js';
+import type { EchoFloorPorts } from '../lib/echo-floor-server.js';
 import { type RedisServer, redisBinary, startRedisServer } from '../lib/redis-anchor.js';
 import { summarize } from '../lib/stats.js';
 import { type ChartFile, lineChart } from '../report/svg-chart.js';
 import type { TableSpec } from '../report/table.js';
 import { runTask } from '../runner/child-runner.js';
 import type { Scenario, ScenarioContext, ScenarioResult } from '../scenario.js';
+import {
+  type ClientLatencyInput,
+  type ClientLatencyResult,
+  floorReplyBytes,
+  type LatencySubject,
+  type SubjectLatency,
+} from './client-latency-task.js';
 import type { ClientContender, ClientLoadInput, ClientLoadResult, SweepPoint } from './client-load-task.js';
 
 interface ClientParams {
   readonly keys: number;
   readonly valueBytes: number;
-  readonly sequentialGets: number;
-  readonly sequentialMaxMs: number;
+  /** Sequential latency: samples per subject, block size, warm-up calls, deadline. */
+  readonly latency: {
+    readonly gets: number;
+    readonly block: number;
+    readonly warmupGets: number;
+    readonly maxMs: number;
+  };
   readonly inFlight: number;
   readonly warmupMs: number;
   readonly durationMs: number;
@@ -34,8 +49,7 @@ interface ClientParams {
 const FULL: ClientParams = {
   keys: 10_000,
   valueBytes: 100,
-  sequentialGets: 20_000,
-  sequentialMaxMs: 20_000,
+  latency: { gets: 20_000, block: 500, warmupGets: 5000, maxMs: 60_000 },
   inFlight: 64,
   warmupMs: 1000,
   durationMs: 4000,
@@ -46,8 +60,7 @@ const FULL: ClientParams = {
 const QUICK: ClientParams = {
   keys: 1000,
   valueBytes: 100,
-  sequentialGets: 1000,
-  sequentialMaxMs: 3000,
+  latency: { gets: 1000, block: 100, warmupGets: 300, maxMs: 10_000 },
   inFlight: 64,
   warmupMs: 200,
   durationMs: 500,
@@ -56,15 +69,20 @@ const QUICK: ClientParams = {
 };
 
 const TASK = new URL('./client-load-task.js', import.meta.url);
+const LATENCY_TASK = new URL('./client-latency-task.js', import.meta.url);
 const SHOAL_BIN = new URL('../../../../packages/node/dist/src/cli/main.js', import.meta.url).pathname;
+const ECHO_FLOOR_BIN = new URL('../lib/echo-floor-server.js', import.meta.url).pathname;
 
-/** One Shoal node as a child process of the `shoal` binary; resolves on its ready line. */
-async function startShoalNode(): Promise<{ url: string; pid: number | null; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [SHOAL_BIN, 'start', '--port', '0', '--node-id', 'bench-client', '--log-level', 'error', '--replicas', '1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** A server child process that printed `ready <json>`; `stop` kills it by pid. */
+interface ReadyChild<T> {
+  readonly ready: T;
+  readonly pid: number | null;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node <args>` and resolves once it prints its `ready <json>` line (20 s at most). */
+async function startReadyChild<T>(args: readonly string[], what: string): Promise<ReadyChild<T>> {
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000);
@@ -76,23 +94,32 @@ async function startShoalNode(): Promise<{ url: string; pid: number | null; stop
     await gone;
   };
   try {
-    const address = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`shoal node not ready in 20 s: ${stderr}`)), 20_000);
+    const ready = await new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what} not ready in 20 s: ${stderr}`)), 20_000);
       createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
         if (!line.startsWith('ready ')) return;
         clearTimeout(timer);
-        resolve((JSON.parse(line.slice(6)) as { address: string }).address);
+        resolve(JSON.parse(line.slice(6)) as T);
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`shoal node exited with ${code}: ${stderr}`));
+        reject(new Error(`${what} exited with ${code}: ${stderr}`));
       });
     });
-    return { url: `ws://${address}`, pid: child.pid ?? null, stop };
+    return { ready, pid: child.pid ?? null, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** One Shoal node as a child process of the `shoal` binary. */
+async function startShoalNode(): Promise<{ url: string; pid: number | null; stop: () => Promise<void> }> {
+  const node = await startReadyChild<{ address: string }>(
+    [SHOAL_BIN, 'start', '--port', '0', '--node-id', 'bench-client', '--log-level', 'error', '--replicas', '1'],
+    'shoal node',
+  );
+  return { url: `ws://${node.ready.address}`, pid: node.pid, stop: () => node.stop() };
 }
 
 function measure(
@@ -102,7 +129,7 @@ function measure(
   serverPid: number | null,
 ): Promise<ClientLoadResult> {
   const input: ClientLoadInput = { contender, target, serverPid, ...p };
-  const budget = p.sequentialMaxMs + (4 + p.sweep.length) * (p.warmupMs + p.durationMs) + 60_000;
+  const budget = (4 + p.sweep.length) * (p.warmupMs + p.durationMs) + 60_000;
   return runTask<ClientLoadInput, ClientLoadResult>({
     module: TASK,
     exportName: 'clientLoad',
@@ -111,14 +138,46 @@ function measure(
   });
 }
 
+function measureLatency(
+  p: ClientParams,
+  shoalUrl: string,
+  redisPort: number | null,
+  floor: EchoFloorPorts | null,
+): Promise<ClientLatencyResult> {
+  const input: ClientLatencyInput = {
+    shoalUrl,
+    redisPort,
+    floor,
+    keys: p.keys,
+    valueBytes: p.valueBytes,
+    ...p.latency,
+  };
+  return runTask<ClientLatencyInput, ClientLatencyResult>({
+    module: LATENCY_TASK,
+    exportName: 'clientLatency',
+    input,
+    timeoutMs: p.latency.maxMs + 120_000,
+  });
+}
+
 type Runs = Record<ClientContender, ClientLoadResult[]>;
 
 async function runAll(ctx: ScenarioContext, p: ClientParams, redisBin: string | null) {
   const runs: Runs = { shoal: [], ioredis: [], 'ioredis-auto': [] };
+  const latency: ClientLatencyResult[] = [];
   let redis: RedisServer | null = null;
   let redisError: string | null = null;
+  let floorError: string | null = null;
+  let floor: ReadyChild<EchoFloorPorts> | null = null;
   const node = await ctx.progress.step('shoal node start', () => startShoalNode());
   try {
+    try {
+      floor = await ctx.progress.step('echo floor start', () =>
+        startReadyChild<EchoFloorPorts>([ECHO_FLOOR_BIN, String(floorReplyBytes(p.valueBytes))], 'echo floor'),
+      );
+    } catch (err) {
+      floorError = `echo floor skipped: ${(err as Error).message}`;
+    }
     if (redisBin !== null) {
       try {
         redis = await ctx.progress.step('redis-server start', () => startRedisServer(redisBin));
@@ -135,12 +194,19 @@ async function runAll(ctx: ScenarioContext, p: ClientParams, redisBin: string | 
         const pid = c === 'shoal' ? node.pid : (redis as RedisServer).pid;
         runs[c].push(await ctx.progress.step(`${c} run ${run + 1}/${ctx.runs}`, () => measure(p, c, target, pid)));
       }
+      // after the load runs: the node has then served a few million gets, like a node in service
+      latency.push(
+        await ctx.progress.step(`sequential latency run ${run + 1}/${ctx.runs}`, () =>
+          measureLatency(p, node.url, redis?.port ?? null, floor?.ready ?? null),
+        ),
+      );
     }
   } finally {
     await redis?.stop();
+    await floor?.stop();
     await node.stop();
   }
-  return { runs, redisVersion: redis?.version ?? null, redisError };
+  return { runs, latency, redisVersion: redis?.version ?? null, redisError, floorError };
 }
 
 /** Load process + server CPU per get at 64 in flight, µs (NaN when the server's CPU could not be read). */
@@ -148,30 +214,53 @@ const cpuPerGet = (r: ClientLoadResult) => r.inFlightLoadCpuUs + (r.inFlightServ
 
 const pick = (results: readonly ClientLoadResult[], f: (r: ClientLoadResult) => number) => summarize(results.map(f));
 
-function comparisons(runs: Runs): Comparison[] {
+/** One subject's figure in every latency run that measured it. */
+const latencyOf = (
+  latency: readonly ClientLatencyResult[],
+  subject: LatencySubject,
+  f: (l: SubjectLatency) => number,
+) => summarize(latency.flatMap((r) => (r.subjects[subject] === undefined ? [] : [f(r.subjects[subject])])));
+
+const LATENCY_NAMES: Record<LatencySubject, string> = {
+  shoal: '@shoal/client→shoal',
+  ioredis: 'ioredis→redis',
+  'ws-floor': 'ws echo, no work (Node.js)',
+  'tcp-floor': 'TCP echo, no work (Node.js)',
+};
+
+/** Sequential latency rows: Shoal against ioredis (the target), and what the transports cost with no work at all. */
+function latencyComparisons(latency: readonly ClientLatencyResult[]): Comparison[] {
+  const has = (subject: LatencySubject) => latency.some((r) => r.subjects[subject] !== undefined);
+  if (!has('ioredis')) return [];
+  const row = (
+    subject: LatencySubject,
+    anchor: LatencySubject,
+    quantile: 'p50' | 'p99',
+    target?: Comparison['target'],
+  ) =>
+    compare({
+      group: 'client',
+      metric: `sequential get ${quantile}, interleaved`,
+      unit: 'us',
+      subject: LATENCY_NAMES[subject],
+      anchor: LATENCY_NAMES[anchor],
+      subjectValue: latencyOf(latency, subject, (l) => (quantile === 'p50' ? l.p50Us : l.p99Us)),
+      anchorValue: latencyOf(latency, anchor, (l) => (quantile === 'p50' ? l.p50Us : l.p99Us)),
+      ...(target === undefined || target === null ? {} : { target }),
+    });
+  const out = [row('shoal', 'ioredis', 'p50'), row('shoal', 'ioredis', 'p99', { on: 'ratio', op: '<=', value: 1 })];
+  for (const floor of ['ws-floor', 'tcp-floor'] as const) {
+    if (has(floor)) out.push(row(floor, 'ioredis', 'p50'), row(floor, 'ioredis', 'p99'));
+  }
+  if (has('ws-floor')) out.push(row('shoal', 'ws-floor', 'p50'), row('shoal', 'ws-floor', 'p99'));
+  return out;
+}
+
+function comparisons(runs: Runs, latency: readonly ClientLatencyResult[]): Comparison[] {
   if (runs.ioredis.length === 0) return [];
-  const out: Comparison[] = [];
+  const out: Comparison[] = [...latencyComparisons(latency)];
   const base = { subject: '@shoal/client→shoal' };
   out.push(
-    compare({
-      ...base,
-      group: 'client',
-      metric: 'sequential get p50',
-      unit: 'us',
-      anchor: 'ioredis→redis',
-      subjectValue: pick(runs.shoal, (r) => r.sequentialP50Us),
-      anchorValue: pick(runs.ioredis, (r) => r.sequentialP50Us),
-    }),
-    compare({
-      ...base,
-      group: 'client',
-      metric: 'sequential get p99',
-      unit: 'us',
-      anchor: 'ioredis→redis',
-      subjectValue: pick(runs.shoal, (r) => r.sequentialP99Us),
-      anchorValue: pick(runs.ioredis, (r) => r.sequentialP99Us),
-      target: { on: 'ratio', op: '<=', value: 1 },
-    }),
     compare({
       ...base,
       group: 'client',
@@ -239,8 +328,6 @@ function table(runs: Runs): TableSpec {
     return [
       name,
       String(results.length),
-      (m((r) => r.sequentialP50Us) / 1000).toFixed(3),
-      (m((r) => r.sequentialP99Us) / 1000).toFixed(3),
       Math.round(m((r) => r.inFlightOpsPerSec)).toLocaleString('en-US'),
       `${m((r) => r.inFlightLoadCpuUs).toFixed(2)} / ${m((r) => r.inFlightServerCpuUs ?? Number.NaN).toFixed(2)}`,
       Math.round(m((r) => r.batchOpsPerSec)).toLocaleString('en-US'),
@@ -255,14 +342,40 @@ function table(runs: Runs): TableSpec {
     columns: [
       { header: 'client' },
       { header: 'runs', align: 'right' },
-      { header: 'seq get p50 ms', align: 'right' },
-      { header: 'seq get p99 ms', align: 'right' },
       { header: '64 in flight ops/s', align: 'right' },
       { header: 'CPU µs/get load / server', align: 'right' },
       { header: 'batch 100 ops/s', align: 'right' },
       { header: 'errors', align: 'right' },
     ],
     rows,
+  };
+}
+
+/** Sequential latency of every subject, medians across the interleaved runs. */
+function latencyTable(latency: readonly ClientLatencyResult[]): TableSpec {
+  const subjects = (Object.keys(LATENCY_NAMES) as LatencySubject[]).filter((s) =>
+    latency.some((r) => r.subjects[s] !== undefined),
+  );
+  const us = (s: LatencySubject, f: (l: SubjectLatency) => number) => latencyOf(latency, s, f).median.toFixed(1);
+  return {
+    title:
+      'client: sequential get latency, every subject interleaved in blocks in one process (µs, medians across runs)',
+    columns: [
+      { header: 'subject' },
+      { header: 'samples/run', align: 'right' },
+      { header: 'p50', align: 'right' },
+      { header: 'p90', align: 'right' },
+      { header: 'p99', align: 'right' },
+      { header: 'p99.9', align: 'right' },
+    ],
+    rows: subjects.map((s) => [
+      LATENCY_NAMES[s],
+      String(Math.round(latencyOf(latency, s, (l) => l.samples).median)),
+      us(s, (l) => l.p50Us),
+      us(s, (l) => l.p90Us),
+      us(s, (l) => l.p99Us),
+      us(s, (l) => l.p999Us),
+    ]),
   };
 }
 
@@ -275,24 +388,25 @@ const NAMES: Record<ClientContender, string> = {
 const contendersIn = (runs: Runs) => (Object.keys(runs) as ClientContender[]).filter((c) => runs[c].length > 0);
 
 /** Throughput vs calls in flight, and the sequential get latency CDF, medians across runs. */
-function charts(runs: Runs, p: ClientParams): ChartFile[] {
+function charts(runs: Runs, latency: readonly ClientLatencyResult[], p: ClientParams): ChartFile[] {
   const throughput = contendersIn(runs).map((c) => ({
     name: NAMES[c],
     points: p.sweep.map(
       (level, i) => [level, pick(runs[c], (r) => r.sweep[i]?.opsPerSec ?? Number.NaN).median] as const,
     ),
   }));
-  const cdf = contendersIn(runs).map((c) => ({
-    name: NAMES[c],
-    // quantiles 1-99 and 99.9 (the minimum and maximum of a run say little), on a log latency axis
-    points: [
-      ...Array.from(
-        { length: 99 },
-        (_, i) => [pick(runs[c], (r) => r.sequentialQuantilesUs[i + 1] ?? Number.NaN).median, (i + 1) / 100] as const,
-      ),
-      [pick(runs[c], (r) => r.sequentialQuantilesUs[101] ?? Number.NaN).median, 0.999] as const,
-    ],
-  }));
+  const quantile = (s: LatencySubject, i: number) =>
+    latencyOf(latency, s, (l) => l.quantilesUs[i] ?? Number.NaN).median;
+  const cdf = (Object.keys(LATENCY_NAMES) as LatencySubject[])
+    .filter((s) => latency.some((r) => r.subjects[s] !== undefined))
+    .map((s) => ({
+      name: LATENCY_NAMES[s],
+      // quantiles 1-99 and 99.9 (the minimum and maximum of a run say little), on a log latency axis
+      points: [
+        ...Array.from({ length: 99 }, (_, i) => [quantile(s, i + 1), (i + 1) / 100] as const),
+        [quantile(s, 101), 0.999] as const,
+      ],
+    }));
   return [
     {
       name: 'throughput-vs-concurrency',
@@ -357,20 +471,29 @@ function sweepTable(runs: Runs, p: ClientParams): TableSpec {
 export const client: Scenario = {
   name: 'client',
   description:
-    '@shoal/client vs ioredis→Redis on one machine: sequential get p50/p99, gets at 64 in flight (vs ioredis plain and auto-pipelined), gets in batches of 100, Zipf reads with the near cache.',
+    '@shoal/client vs ioredis→Redis on one machine: sequential get p50/p99 (interleaved, beside the zero-work echo floors of ws and TCP), gets at 64 in flight (vs ioredis plain and auto-pipelined), gets in batches of 100, Zipf reads with the near cache.',
   async run(ctx: ScenarioContext): Promise<ScenarioResult> {
     const p = ctx.quick ? QUICK : FULL;
     const anchor = redisBinary(ctx, 'client anchor');
     const redisBin = 'bin' in anchor ? anchor.bin : null;
-    ctx.progress.start(1 + (redisBin === null ? ctx.runs : 1 + 3 * ctx.runs));
+    // node and echo floor start, a latency run per run, then each contender's load runs
+    ctx.progress.start(2 + ctx.runs + (redisBin === null ? ctx.runs : 1 + 3 * ctx.runs));
     const data = await runAll(ctx, p, redisBin);
     const notes: string[] = [];
     if ('skipped' in anchor) notes.push(anchor.skipped);
     if (data.redisError !== null) notes.push(data.redisError);
+    if (data.floorError !== null) notes.push(data.floorError);
+    const latencyFailed = data.latency.find((r) => r.errors > 0);
+    if (latencyFailed !== undefined) {
+      notes.push(`sequential latency: ${latencyFailed.errors} failed calls in a run (${latencyFailed.firstError})`);
+    }
     for (const [name, results] of Object.entries(data.runs)) {
       const failed = results.find((r) => r.errors > 0);
       if (failed !== undefined) notes.push(`${name}: ${failed.errors} failed calls in a run (${failed.firstError})`);
     }
+    notes.push(
+      `sequential latency: one process per run holds every client and takes ${p.latency.block} sequential gets from each in turn (rotating who goes first) until each has ${p.latency.gets}, after ${p.latency.warmupGets} unmeasured gets each, so the machine's slow and fast phases fall on all alike; the echo floors are a Node.js server answering each WebSocket message or TCP read with a ${floorReplyBytes(p.valueBytes)}-byte reply (a get's reply size) and doing nothing else: the least a round trip over that transport costs on this machine`,
+    );
     notes.push(
       'the Shoal side is one node with replicas 1 (Redis is one server); the load generator, the node and redis-server share the machine',
     );
@@ -383,9 +506,9 @@ export const client: Scenario = {
     );
     return {
       params: { runs: ctx.runs, quick: ctx.quick, redisVersion: data.redisVersion, ...p },
-      comparisons: comparisons(data.runs),
-      tables: [table(data.runs), sweepTable(data.runs, p)],
-      charts: charts(data.runs, p),
+      comparisons: comparisons(data.runs, data.latency),
+      tables: [latencyTable(data.latency), table(data.runs), sweepTable(data.runs, p)],
+      charts: charts(data.runs, data.latency, p),
       notes,
       data,
     };
