@@ -67,10 +67,15 @@ export class AntiEntropy {
     this.running = true;
     try {
       const shared = this.sharedPartitions();
+      if (peer !== undefined) for (const id of shared.keys()) if (id !== peer) shared.delete(id);
+      // one read of the store for every co-owner, read again only after a repair changed it
+      let digests: Map<number, number> | undefined;
       let repaired = 0;
       for (const [id, partitions] of shared) {
-        if (peer !== undefined && id !== peer) continue;
-        repaired += await this.syncWith(id, partitions).catch(() => 0);
+        digests ??= await this.store.digests(new Set([...shared.values()].flat()));
+        const fixed = await this.syncWith(id, partitions, digests).catch(() => 0);
+        if (fixed > 0) digests = undefined;
+        repaired += fixed;
       }
       this.repairedPartitions += repaired;
       return repaired;
@@ -101,10 +106,9 @@ export class AntiEntropy {
     return shared;
   }
 
-  private async syncWith(peer: string, partitions: number[]): Promise<number> {
+  private async syncWith(peer: string, partitions: number[], digests: Map<number, number>): Promise<number> {
     const address = this.view.addressOf(peer);
     if (address === undefined || partitions.length === 0) return 0;
-    const digests = this.store.digests(new Set(partitions));
     const body: DigestBody = [partitions, partitions.map((p) => digests.get(p) ?? 0)];
     const differing = (await this.transport.request(
       address,
@@ -139,7 +143,7 @@ export class AntiEntropy {
     return set.size;
   }
 
-  private compare(body: unknown): number[] {
+  private async compare(body: unknown): Promise<number[]> {
     if (!Array.isArray(body) || body.length !== 2 || !Array.isArray(body[0]) || !Array.isArray(body[1])) {
       throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a digest request is [partitions, digests]');
     }
@@ -147,7 +151,7 @@ export class AntiEntropy {
     if (partitions.length !== theirs.length || !partitions.every((p) => Number.isInteger(p))) {
       throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'digest lists differ in length');
     }
-    const ours = this.store.digests(new Set(partitions));
+    const ours = await this.store.digests(new Set(partitions));
     return partitions.filter((p, i) => (ours.get(p) ?? 0) !== theirs[i]);
   }
 }

@@ -24,6 +24,11 @@ export interface RebalancerOptions {
   pageSize: number;
   /** Timeout of one page request, in ms. */
   pageTimeoutMs: number;
+  /**
+   * How long a node that lost partitions waits for their gainers to pull them
+   * (and say so) before it pushes them itself, in ms. Default 1500.
+   */
+  handoffGraceMs?: number;
   /** Called when a pass starts and ends (cluster events rebalance-start / rebalance-end). */
   onPass?: (event: 'start' | 'end', detail: { tableVersion: number; partitions: number }) => void;
   onWarning?: (message: string, details: Record<string, unknown>) => void;
@@ -125,6 +130,11 @@ export class Rebalancer {
     this.closed = true;
   }
 
+  /** True once `close` was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   private async runPass(pass: number, tableVersion: number): Promise<void> {
     if (pass !== this.pass || this.closed) return;
     const pulling = this.syncing.size;
@@ -180,8 +190,20 @@ export class Rebalancer {
    * copies reach the new owners even when they would not pull them (two
    * clusters merging after a split); a gainer that acknowledged everything is
    * done, and the partition is dropped here once all its gainers are.
+   *
+   * First it gives the gainers `handoffGraceMs` to pull: in a plain join or
+   * leave they pull from every previous owner anyway, and pushing at the same
+   * time sent each lost copy twice more to a node that was already the
+   * busiest in the cluster (a joining node received every moved key 3-4 times
+   * with 2 copies per key). Only gainers that have not confirmed by then get
+   * the push.
    */
   private async pushLost(pass: number): Promise<void> {
+    const graceEnd = Date.now() + (this.options.handoffGraceMs ?? 1500);
+    while (this.handoffs.size > 0 && Date.now() < graceEnd) {
+      if (pass !== this.pass || this.closed) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const byGainer = new Map<string, number[]>();
     for (const [p, gainers] of this.handoffs) {
       for (const id of gainers) {
@@ -200,7 +222,7 @@ export class Rebalancer {
           do {
             if (pass !== this.pass || this.closed) return;
             // hottest keys first: the gainer serves reads of these partitions as they arrive
-            const page = hotFirstPage(this.store, this.view.partitionOf, set, cursor, this.options.pageSize);
+            const page = await hotFirstPage(this.store, this.view.partitionOf, set, cursor, this.options.pageSize);
             if (page.items.length > 0) {
               await this.transport.request(
                 address,
@@ -267,7 +289,7 @@ export class Rebalancer {
     }
   }
 
-  private servePull(body: unknown): { items: [string, ReplicaRecord][]; cursor: number } {
+  private servePull(body: unknown): Promise<{ items: [string, ReplicaRecord][]; cursor: number }> {
     if (
       !Array.isArray(body) ||
       body.length !== 3 ||

@@ -12,6 +12,7 @@ import { hashKey } from '../eviction/key-hash.js';
 import type { Clock } from '../store/clock.js';
 import { compareVersions } from '../store/hybrid-clock.js';
 import type { EntryRecord, LocalCache } from '../store/local-cache.js';
+import { nextTurn, SCAN_KEYS_PER_TURN } from './scan-turns.js';
 
 /** A deleted key's marker. */
 export interface TombstoneRecord {
@@ -152,8 +153,13 @@ export class ReplicaStore {
     return { items, cursor: 0 };
   }
 
-  /** Per-partition digest of (key, version, writer) of everything held, for anti-entropy. */
-  digests(partitions: ReadonlySet<number>): Map<number, number> {
+  /**
+   * Per-partition digest of (key, version, writer) of everything held, for
+   * anti-entropy. Reads the store in turns (scan-turns.ts); a write meanwhile
+   * may or may not count, which at worst makes two copies look different and
+   * costs a repair that changes nothing.
+   */
+  async digests(partitions: ReadonlySet<number>): Promise<Map<number, number>> {
     const digests = new Map<number, number>();
     for (const p of partitions) digests.set(p, 0);
     const add = (key: string, version: number, origin: string) => {
@@ -165,12 +171,13 @@ export class ReplicaStore {
     };
     let cursor = 0;
     do {
-      const page = this.cache.scan({ cursor, count: 512 });
+      const page = this.cache.scan({ cursor, count: SCAN_KEYS_PER_TURN });
       for (const key of page.keys) {
         const v = this.cache.versionOf(key);
         if (v !== undefined) add(key, v.version, v.origin);
       }
       cursor = page.cursor;
+      if (cursor !== 0) await nextTurn();
     } while (cursor !== 0);
     for (const [key, tomb] of this.tombstones) add(key, tomb.version, tomb.origin);
     return digests;

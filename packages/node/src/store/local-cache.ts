@@ -648,6 +648,12 @@ export class LocalCache {
     return { version: this.versions[slot] as number, origin: this.originIds[this.origins[slot] as number] as string };
   }
 
+  /** True when the eviction policy counts uses (lfu, tinylfu), so `hotness` can rank keys; false under lru. */
+  get ranksHotness(): boolean {
+    const policy = this.policy as { frequencyOf?: unknown; frequency?: unknown };
+    return policy.frequencyOf !== undefined || policy.frequency !== undefined;
+  }
+
   /**
    * How much the eviction policy values `key` (its frequency, 0..15, under lfu and tinylfu; 0 under
    * lru, which keeps no count), 0 when absent. Read-only: touches nothing, counts no hit. The

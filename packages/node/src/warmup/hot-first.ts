@@ -8,42 +8,51 @@
  * applying a copy again changes nothing). Stateless on the serving side.
  */
 import type { PartitionPage, ReplicaStore } from '../replication/replica-store.js';
+import { nextTurn, SCAN_KEYS_PER_TURN } from '../replication/scan-turns.js';
 
 /** Cursor after the hot page: the plain scan starts next. Above every scan cursor (< 2^41). */
 export const AFTER_HOT_PAGE = 2 ** 50;
 
 /** One migration page of `partitions`: the hottest keys when `cursor` is 0, then the plain scan. */
-export function hotFirstPage(
+export async function hotFirstPage(
   store: ReplicaStore,
   partitionOf: (key: string) => number,
   partitions: ReadonlySet<number>,
   cursor: number,
   maxItems: number,
-): PartitionPage {
+): Promise<PartitionPage> {
   if (cursor === AFTER_HOT_PAGE) return store.scanPartitions(partitions, 0, maxItems);
   if (cursor !== 0) return store.scanPartitions(partitions, cursor, maxItems);
-  const items = hottest(store, partitionOf, partitions, maxItems);
+  const items = await hottest(store, partitionOf, partitions, maxItems);
   if (items.length === 0) return store.scanPartitions(partitions, 0, maxItems);
   return { items, cursor: AFTER_HOT_PAGE };
 }
 
-/** The up to `maxItems` keys of `partitions` with hotness above 0, hottest first, with their records. */
-export function hottest(
+/**
+ * The up to `maxItems` keys of `partitions` with hotness above 0, hottest
+ * first, with their records. The store is read in turns (scan-turns.ts): a
+ * key written or removed meanwhile may or may not be seen, as with scan.
+ */
+export async function hottest(
   store: ReplicaStore,
   partitionOf: (key: string) => number,
   partitions: ReadonlySet<number>,
   maxItems: number,
-): PartitionPage['items'] {
+): Promise<PartitionPage['items']> {
+  // under lru nothing is counted: no key would score, so the scan is skipped
+  if (!store.cache.ranksHotness) return [];
   // first keys and scores only, so a large partition is not copied to pick a few records
   const scored: { key: string; hotness: number }[] = [];
   let cursor = 0;
   do {
-    const page = store.cache.scan({ cursor, count: 1024 });
+    const page = store.cache.scan({ cursor, count: SCAN_KEYS_PER_TURN });
     for (const key of page.keys) {
+      if (!partitions.has(partitionOf(key))) continue;
       const hotness = store.cache.hotness(key);
-      if (hotness > 0 && partitions.has(partitionOf(key))) scored.push({ key, hotness });
+      if (hotness > 0) scored.push({ key, hotness });
     }
     cursor = page.cursor;
+    if (cursor !== 0) await nextTurn();
   } while (cursor !== 0);
   scored.sort((a, b) => b.hotness - a.hotness);
   const items: PartitionPage['items'] = [];

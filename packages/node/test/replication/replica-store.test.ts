@@ -75,15 +75,31 @@ t.test('ReplicaStore digests agree exactly when copies hold the same versions', 
   const b = make('b');
   for (let i = 0; i < 100; i++) a.cache.set(`k${i}`, i);
   const all = new Set([0, 1, 2, 3]);
-  t.notSame([...a.digests(all)], [...b.digests(all)]);
+  t.notSame([...(await a.digests(all))], [...(await b.digests(all))]);
   for (let i = 0; i < 100; i++) b.apply(`k${i}`, a.record(`k${i}`) as never);
-  t.same([...a.digests(all)], [...b.digests(all)]);
+  t.same([...(await a.digests(all))], [...(await b.digests(all))]);
   a.cache.set('k5', 'changed');
   a.afterWrite('k5', true);
-  const da = a.digests(all);
-  const db = b.digests(all);
+  const da = await a.digests(all);
+  const db = await b.digests(all);
   const differing = [...all].filter((p) => da.get(p) !== db.get(p));
   t.same(differing, [partitionOf('k5')], 'only the partition of the changed key differs');
+});
+
+t.test('ReplicaStore digests of a large store read it in turns: the event loop runs in between', async (t) => {
+  const a = make('a');
+  for (let i = 0; i < 20_000; i++) a.cache.set(`k${i}`, i);
+  let turns = 0;
+  let counting = true;
+  const tick = () => {
+    turns++;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const digests = await a.digests(new Set([0, 1, 2, 3]));
+  counting = false;
+  t.equal(digests.size, 4);
+  t.ok(turns >= 2, `${turns} event-loop turns ran while 20k keys were digested (none when read in one go)`);
 });
 
 t.test('ReplicaStore dropPartitions and purgeTombstones', async (t) => {

@@ -24,7 +24,7 @@ for (const eviction of ['tinylfu', 'lfu'] as const) {
     const hot = [3, 17, 42, 101, 250, 777, 1234, 1501, 1802, 1990].flatMap((i) => [i, i + 1]);
     const store = storeWith(eviction, 2000, hot, 40);
     const partitions = new Set([0, 1]);
-    const first = hotFirstPage(store, partitionOf, partitions, 0, 50);
+    const first = await hotFirstPage(store, partitionOf, partitions, 0, 50);
     t.equal(first.cursor, AFTER_HOT_PAGE, 'the scan follows the hot page');
     const wanted = hot.filter((i) => partitions.has(i % 4)).map((i) => `k:${i}`);
     const head = first.items.slice(0, wanted.length).map(([key]) => key);
@@ -43,7 +43,7 @@ for (const eviction of ['tinylfu', 'lfu'] as const) {
     let cursor = first.cursor;
     let pages = 1;
     while (cursor !== 0 && pages < 1000) {
-      const page = hotFirstPage(store, partitionOf, partitions, cursor, 50);
+      const page = await hotFirstPage(store, partitionOf, partitions, cursor, 50);
       for (const [key] of page.items) all.add(key);
       cursor = page.cursor;
       pages++;
@@ -52,9 +52,24 @@ for (const eviction of ['tinylfu', 'lfu'] as const) {
   });
 }
 
+t.test('The hot page of a large store is found in turns: the event loop runs in between', async (t) => {
+  const store = storeWith('tinylfu', 20_000, [1, 2, 3], 10);
+  let turns = 0;
+  let counting = true;
+  const tick = () => {
+    turns++;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const page = await hotFirstPage(store, partitionOf, new Set([1, 2]), 0, 20);
+  counting = false;
+  t.equal(page.cursor, AFTER_HOT_PAGE);
+  t.ok(turns >= 2, `${turns} event-loop turns ran while 20k keys were ranked (none when read in one go)`);
+});
+
 t.test('Migration page under lru keeps no count: the plain scan from the start', async (t) => {
   const store = storeWith('lru', 200, [5, 6], 40);
-  const page = hotFirstPage(store, partitionOf, new Set([1, 2]), 0, 20);
+  const page = await hotFirstPage(store, partitionOf, new Set([1, 2]), 0, 20);
   t.not(page.cursor, AFTER_HOT_PAGE);
   t.same(page, store.scanPartitions(new Set([1, 2]), 0, 20));
 });
