@@ -17,6 +17,7 @@ import { DialMask } from '@shoal/protocol';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { EchoFloorPorts } from '../lib/echo-floor-server.js';
+import { ErrorTally, sortedPercentile as percentile } from '../lib/error-tally.js';
 
 /** Who is measured: the two clients, and the transport floors beneath them. */
 export type LatencySubject = 'shoal' | 'ioredis' | 'ws-floor' | 'tcp-floor';
@@ -63,11 +64,6 @@ interface Subject {
 }
 
 const keyOf = (i: number) => `key:${i}`;
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
 
 async function shoalSubject(input: ClientLatencyInput, value: string): Promise<Subject> {
   const shoal = await connect<string>({ nodes: [input.shoalUrl], timeout: 10_000 });
@@ -157,12 +153,8 @@ export const floorReplyBytes = (valueBytes: number) => valueBytes + 8;
 export async function clientLatency(input: ClientLatencyInput): Promise<ClientLatencyResult> {
   const value = 'v'.repeat(input.valueBytes);
   const subjects: Subject[] = [];
-  let errors = 0;
-  let firstError: string | null = null;
-  const fail = (err: unknown) => {
-    errors++;
-    firstError ??= String((err as Error)?.message ?? err);
-  };
+  const errors = new ErrorTally();
+  const fail = errors.note;
   try {
     subjects.push(await shoalSubject(input, value));
     if (input.redisPort !== null) subjects.push(await ioredisSubject(input, input.redisPort, value));
@@ -203,7 +195,7 @@ export async function clientLatency(input: ClientLatencyInput): Promise<ClientLa
         quantilesUs: [...Array.from({ length: 101 }, (_, q) => percentile(sorted, q)), percentile(sorted, 99.9)],
       };
     });
-    return { subjects: result, errors, firstError };
+    return { subjects: result, errors: errors.count, firstError: errors.first };
   } finally {
     for (const s of subjects) await s.close();
   }

@@ -12,6 +12,7 @@
  */
 import { connect } from '@shoal/client';
 import { Redis } from 'ioredis';
+import { ErrorTally, sortedPercentile as percentile } from '../lib/error-tally.js';
 import { Prng } from '../lib/prng.js';
 import { processCpuUs } from '../lib/process-cpu.js';
 import { ZipfGenerator } from '../lib/zipf.js';
@@ -109,20 +110,11 @@ async function driver(input: ClientLoadInput): Promise<Driver> {
 
 const keyOf = (i: number) => `key:${i}`;
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
 /** One measured run of one contender. */
 export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResult> {
   const d = await driver(input);
-  let errors = 0;
-  let firstError: string | null = null;
-  const fail = (err: unknown) => {
-    errors++;
-    firstError ??= String((err as Error)?.message ?? err);
-  };
+  const errors = new ErrorTally();
+  const fail = errors.note;
   try {
     const value = 'v'.repeat(input.valueBytes);
     for (let i = 0; i < input.keys; i += 100) {
@@ -233,8 +225,8 @@ export async function clientLoad(input: ClientLoadInput): Promise<ClientLoadResu
       inFlightServerCpuUs:
         serverCpuBefore === null || serverCpuAfter === null ? null : perGet(serverCpuAfter - serverCpuBefore),
       batchOpsPerSec,
-      errors,
-      firstError,
+      errors: errors.count,
+      firstError: errors.first,
     };
   } finally {
     await d.close();

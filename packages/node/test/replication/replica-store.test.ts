@@ -1,6 +1,7 @@
 import t from 'tap';
 import { LocalCache, ManualClock } from '../../src/index.js';
 import { ReplicaStore } from '../../src/replication/replica-store.js';
+import { turnsDuring } from '../turns.js';
 
 // partition = first character's code mod 4: hand-checkable
 const partitionOf = (key: string) => key.charCodeAt(0) % 4;
@@ -89,15 +90,7 @@ t.test('ReplicaStore digests agree exactly when copies hold the same versions', 
 t.test('ReplicaStore digests of a large store read it in turns: the event loop runs in between', async (t) => {
   const a = make('a');
   for (let i = 0; i < 20_000; i++) a.cache.set(`k${i}`, i);
-  let turns = 0;
-  let counting = true;
-  const tick = () => {
-    turns++;
-    if (counting) setImmediate(tick);
-  };
-  setImmediate(tick);
-  const digests = await a.digests(new Set([0, 1, 2, 3]));
-  counting = false;
+  const { result: digests, turns } = await turnsDuring(() => a.digests(new Set([0, 1, 2, 3])));
   t.equal(digests.size, 4);
   t.ok(turns >= 2, `${turns} event-loop turns ran while 20k keys were digested (none when read in one go)`);
 });

@@ -6,6 +6,7 @@ import { ReplicaStore } from '../../src/replication/replica-store.js';
 import type { PeerTransport } from '../../src/transport/peer-transport.js';
 import { AFTER_HOT_PAGE, hotFirstPage } from '../../src/warmup/hot-first.js';
 import { startCluster } from '../cluster/helpers.js';
+import { turnsDuring } from '../turns.js';
 
 const partitionOf = (key: string) => Number(key.split(':')[1]) % 4;
 
@@ -54,15 +55,7 @@ for (const eviction of ['tinylfu', 'lfu'] as const) {
 
 t.test('The hot page of a large store is found in turns: the event loop runs in between', async (t) => {
   const store = storeWith('tinylfu', 20_000, [1, 2, 3], 10);
-  let turns = 0;
-  let counting = true;
-  const tick = () => {
-    turns++;
-    if (counting) setImmediate(tick);
-  };
-  setImmediate(tick);
-  const page = await hotFirstPage(store, partitionOf, new Set([1, 2]), 0, 20);
-  counting = false;
+  const { result: page, turns } = await turnsDuring(() => hotFirstPage(store, partitionOf, new Set([1, 2]), 0, 20));
   t.equal(page.cursor, AFTER_HOT_PAGE);
   t.ok(turns >= 2, `${turns} event-loop turns ran while 20k keys were ranked (none when read in one go)`);
 });
