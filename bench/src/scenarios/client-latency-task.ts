@@ -99,13 +99,14 @@ async function wsFloorSubject(port: number): Promise<Subject> {
     socket.once('open', resolve);
     socket.once('error', reject);
   });
-  let answer: (() => void) | undefined;
-  socket.on('message', () => answer?.());
+  const wait = new ReplyWait();
+  socket.on('message', () => wait.answered());
+  socket.on('close', () => wait.lost('the ws floor closed the connection'));
+  socket.on('error', (err) => wait.lost(`ws floor: ${err.message}`));
   return {
     name: 'ws-floor',
     call: () =>
-      new Promise<void>((resolve) => {
-        answer = resolve;
+      wait.next(() => {
         mask.next(FLOOR_REQUEST.length);
         socket.send(FLOOR_REQUEST, { binary: true });
       }),
@@ -120,17 +121,18 @@ async function tcpFloorSubject(port: number, replyBytes: number): Promise<Subjec
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  let answer: (() => void) | undefined;
+  const wait = new ReplyWait();
   let awaited = 0;
   socket.on('data', (chunk: Buffer) => {
     awaited -= chunk.length;
-    if (awaited <= 0) answer?.();
+    if (awaited <= 0) wait.answered();
   });
+  socket.on('close', () => wait.lost('the tcp floor closed the connection'));
+  socket.on('error', (err) => wait.lost(`tcp floor: ${err.message}`));
   return {
     name: 'tcp-floor',
     call: () =>
-      new Promise<void>((resolve) => {
-        answer = resolve;
+      wait.next(() => {
         awaited = replyBytes;
         socket.write(FLOOR_REQUEST);
       }),
@@ -138,6 +140,35 @@ async function tcpFloorSubject(port: number, replyBytes: number): Promise<Subjec
       socket.destroy();
     },
   };
+}
+
+/** The one outstanding call of a floor client: settled by its reply, failed if the connection goes. */
+class ReplyWait {
+  private resolve: (() => void) | undefined;
+  private reject: ((err: Error) => void) | undefined;
+  private gone: string | undefined;
+
+  next(send: () => void): Promise<void> {
+    if (this.gone !== undefined) return Promise.reject(new Error(this.gone));
+    return new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      send();
+    });
+  }
+
+  answered(): void {
+    const resolve = this.resolve;
+    this.resolve = this.reject = undefined;
+    resolve?.();
+  }
+
+  lost(why: string): void {
+    this.gone ??= why;
+    const reject = this.reject;
+    this.resolve = this.reject = undefined;
+    reject?.(new Error(why));
+  }
 }
 
 async function fill(keys: number, set: (key: string) => Promise<unknown>): Promise<void> {
@@ -167,6 +198,8 @@ export async function clientLatency(input: ClientLatencyInput): Promise<ClientLa
     }
     const samples = subjects.map(() => new Float64Array(input.gets));
     const taken = subjects.map(() => 0);
+    // a failed call is counted (errors) but is no latency sample
+    const stored = subjects.map(() => 0);
     const deadline = Date.now() + input.maxMs;
     for (let round = 0; Date.now() < deadline && taken.some((n) => n < input.gets); round++) {
       for (let k = 0; k < subjects.length; k++) {
@@ -174,18 +207,26 @@ export async function clientLatency(input: ClientLatencyInput): Promise<ClientLa
         const s = subjects[at] as Subject;
         const out = samples[at] as Float64Array;
         let n = taken[at] as number;
+        let filled = stored[at] as number;
         const end = Math.min(input.gets, n + input.block);
         for (; n < end; n++) {
           const started = performance.now();
-          await s.call(n).catch(fail);
-          out[n] = (performance.now() - started) * 1000;
+          const ok = await s.call(n).then(
+            () => true,
+            (err: unknown) => {
+              fail(err);
+              return false;
+            },
+          );
+          if (ok) out[filled++] = (performance.now() - started) * 1000;
         }
         taken[at] = n;
+        stored[at] = filled;
       }
     }
     const result: Partial<Record<LatencySubject, SubjectLatency>> = {};
     subjects.forEach((s, i) => {
-      const sorted = (samples[i] as Float64Array).subarray(0, taken[i]).sort();
+      const sorted = (samples[i] as Float64Array).subarray(0, stored[i]).sort();
       result[s.name] = {
         samples: sorted.length,
         p50Us: percentile(sorted, 50),

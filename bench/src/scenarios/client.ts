@@ -202,9 +202,8 @@ async function runAll(ctx: ScenarioContext, p: ClientParams, redisBin: string | 
       );
     }
   } finally {
-    await redis?.stop();
-    await floor?.stop();
-    await node.stop();
+    // every child is stopped even if stopping another fails
+    await Promise.allSettled([redis?.stop(), floor?.stop(), node.stop()]);
   }
   return { runs, latency, redisVersion: redis?.version ?? null, redisError, floorError };
 }

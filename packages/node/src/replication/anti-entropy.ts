@@ -71,11 +71,15 @@ export class AntiEntropy {
       // one read of the store for every co-owner, read again only after a repair changed it
       let digests: Map<number, number> | undefined;
       let repaired = 0;
-      for (const [id, partitions] of shared) {
+      for (const [id, listed] of shared) {
+        // the table may have moved on while earlier co-owners were compared: only what is still shared now
+        const partitions = this.stillShared(id, listed);
+        if (partitions.length === 0) continue;
         digests ??= await this.store.digests(new Set([...shared.values()].flat()));
-        const fixed = await this.syncWith(id, partitions, digests).catch(() => 0);
-        if (fixed > 0) digests = undefined;
-        repaired += fixed;
+        // a repair changes the store (so does a failed one, part way): the next co-owner needs fresh digests
+        const fixed = await this.syncWith(id, partitions, digests).catch(() => -1);
+        if (fixed !== 0) digests = undefined;
+        repaired += Math.max(0, fixed);
       }
       this.repairedPartitions += repaired;
       return repaired;
@@ -104,6 +108,16 @@ export class AntiEntropy {
       }
     }
     return shared;
+  }
+
+  /** The partitions of `listed` this node and `peer` both own in the table now (not syncing here). */
+  private stillShared(peer: string, listed: readonly number[]): number[] {
+    const table = this.ownedTable();
+    const self = this.view.selfId;
+    return listed.filter((p) => {
+      const owners = table[p] ?? [];
+      return owners.includes(self) && owners.includes(peer) && !this.view.isSyncing(p);
+    });
   }
 
   private async syncWith(peer: string, partitions: number[], digests: Map<number, number>): Promise<number> {
@@ -143,7 +157,8 @@ export class AntiEntropy {
     return set.size;
   }
 
-  private async compare(body: unknown): Promise<number[]> {
+  // checked before anything is awaited: a bad request is refused as it arrives
+  private compare(body: unknown): Promise<number[]> {
     if (!Array.isArray(body) || body.length !== 2 || !Array.isArray(body[0]) || !Array.isArray(body[1])) {
       throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'a digest request is [partitions, digests]');
     }
@@ -151,7 +166,8 @@ export class AntiEntropy {
     if (partitions.length !== theirs.length || !partitions.every((p) => Number.isInteger(p))) {
       throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'digest lists differ in length');
     }
-    const ours = await this.store.digests(new Set(partitions));
-    return partitions.filter((p, i) => (ours.get(p) ?? 0) !== theirs[i]);
+    return this.store
+      .digests(new Set(partitions))
+      .then((ours) => partitions.filter((p, i) => (ours.get(p) ?? 0) !== theirs[i]));
   }
 }

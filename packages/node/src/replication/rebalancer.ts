@@ -46,6 +46,8 @@ export class Rebalancer {
   /** Confirmations that arrived before this node's own table change registered the handoff. */
   private readonly earlyConfirmations = new Map<number, Set<string>>();
   private pass = 0; // increments on every table change; a running pass stops when it is stale
+  /** Until when the current table's losers wait for gainers to pull before pushing. */
+  private handoffGraceEnd = 0;
   private running: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -121,6 +123,8 @@ export class Rebalancer {
       for (const id of pending) if (!(next[p] ?? []).includes(id)) pending.delete(id);
     }
     this.dropConfirmedHandoffs();
+    // once per table change: a retry pass after a failure does not wait again
+    this.handoffGraceEnd = Date.now() + (this.options.handoffGraceMs ?? 1500);
     const pass = ++this.pass;
     this.running = this.running.then(() => this.runPass(pass, tableVersion));
   }
@@ -199,8 +203,7 @@ export class Rebalancer {
    * the push.
    */
   private async pushLost(pass: number): Promise<void> {
-    const graceEnd = Date.now() + (this.options.handoffGraceMs ?? 1500);
-    while (this.handoffs.size > 0 && Date.now() < graceEnd) {
+    while (this.handoffs.size > 0 && Date.now() < this.handoffGraceEnd) {
       if (pass !== this.pass || this.closed) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

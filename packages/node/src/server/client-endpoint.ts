@@ -458,10 +458,11 @@ class ClientConnection {
       this.close(1007, code);
       return;
     }
+    const waiting = this.inFlight;
     for (const [kind, id, body] of messages) this.dispatch(kind, id, body);
     // every request of the frame answered at once (plain gets at their primary): reply now, not at the end of
     // the turn; a sequential get saves the loop phases in between (p50 about 2 µs less, measured interleaved)
-    if (this.inFlight === 0) this.outbox.flush();
+    if (this.inFlight === waiting) this.outbox.flush();
   }
 
   private dispatch(kind: number, id: number, body: unknown): void {

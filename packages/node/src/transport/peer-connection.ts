@@ -208,7 +208,11 @@ export class PeerConnection {
       if (id !== 0) this.replyError(id, err);
       return;
     }
-    if (id === 0) return;
+    if (id === 0) {
+      // a one-way message has nobody to answer: a failing handler is dropped here, as a throwing one is above
+      if (result instanceof Promise) result.catch(() => {});
+      return;
+    }
     if (result instanceof Promise) {
       result.then(
         (value) => this.enqueue([MessageKind.ReplyOk, id, value]),

@@ -54,6 +54,30 @@ t.test('PeerTransport request gets the reply, sync and async, over a real socket
   t.same(Buffer.from((await a.transport.request(b.address, ECHO, bytes, 1000)) as Uint8Array), bytes);
 });
 
+t.test('A one-way message whose async handler fails is dropped, not an unhandled rejection', async (t) => {
+  const a = await startPeer(t, 'a');
+  const b = await startPeer(t, 'b');
+  const ASYNC_FAIL = 13;
+  let ran = 0;
+  b.transport.handle(ASYNC_FAIL, async () => {
+    ran++;
+    throw new ShoalError('SHOAL_PROTOCOL_INVALID', 'refused later');
+  });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+  a.transport.send(b.address, ASYNC_FAIL, 'one-way');
+  // a request after it on the same socket: once answered, the one-way message has been handled
+  t.same(await a.transport.request(b.address, ECHO, 'after', 1000), 'after');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(ran, 1, 'the handler ran');
+  t.same(unhandled, [], 'no unhandled rejection');
+  t.same(await a.transport.request(b.address, ECHO, 'still serving', 1000), 'still serving');
+});
+
 t.test('PeerTransport batches every request of one tick into one frame', async (t) => {
   const a = await startPeer(t, 'a');
   const b = await startPeer(t, 'b');
