@@ -110,6 +110,8 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
   private started = false; // no table until joined: a table of one would claim every partition
   private closing: Promise<void> | undefined;
   private readonly housekeeping: NodeJS.Timeout;
+  /** A wait for partitions to finish moving, before the anti-entropy pass of a table change, is under way. */
+  private antiEntropyAfterMove = false;
 
   /** @internal use createNode */
   constructor(
@@ -518,8 +520,11 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     // copies of partitions kept through the change may differ (a rejoin, two clusters merging): compare once
     // the partitions have moved. Digests read every key; run during the move they competed with it and with
     // foreground calls (a loaded join settled in 1.2 s instead of 0.7-0.9 s, and its throughput dip was deeper)
-    if (this.tableVersion > 1 && !this.excludeSelf) {
+    // One wait at a time: a pass run after the last change covers every change before it.
+    if (this.tableVersion > 1 && !this.excludeSelf && !this.antiEntropyAfterMove) {
+      this.antiEntropyAfterMove = true;
       void this.rebalancer.settled(ANTI_ENTROPY_AFTER_MOVE_MAX_WAIT_MS).then((settled) => {
+        this.antiEntropyAfterMove = false;
         if (!settled && this.rebalancer.isClosed) return;
         const timer = setTimeout(() => this.antiEntropy.runOnce().catch(() => {}), 250);
         timer.unref();
