@@ -66,3 +66,9 @@ export function summarize(values: readonly number[]): Summary {
     n: sorted.length,
   };
 }
+
+/** The `p`-th percentile of an ascending array by nearest rank (no interpolation: a latency that was measured). */
+export function sortedPercentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}

@@ -17,7 +17,8 @@ import { DialMask } from '@shoal/protocol';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { EchoFloorPorts } from '../lib/echo-floor-server.js';
-import { ErrorTally, sortedPercentile as percentile } from '../lib/error-tally.js';
+import { ErrorTally } from '../lib/error-tally.js';
+import { sortedPercentile as percentile } from '../lib/stats.js';
 
 /** Who is measured: the two clients, and the transport floors beneath them. */
 export type LatencySubject = 'shoal' | 'ioredis' | 'ws-floor' | 'tcp-floor';

@@ -12,9 +12,10 @@
  */
 import { connect } from '@shoal/client';
 import { Redis } from 'ioredis';
-import { ErrorTally, sortedPercentile as percentile } from '../lib/error-tally.js';
+import { ErrorTally } from '../lib/error-tally.js';
 import { Prng } from '../lib/prng.js';
 import { processCpuUs } from '../lib/process-cpu.js';
+import { sortedPercentile as percentile } from '../lib/stats.js';
 import { ZipfGenerator } from '../lib/zipf.js';
 
 /** Which client drives the load. */

@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { type Comparison, compare } from '../lib/compare.js';
+import { type Comparison, compare, type Target } from '../lib/compare.js';
 import type { EchoFloorPorts } from '../lib/echo-floor-server.js';
 import { type RedisServer, redisBinary, startRedisServer } from '../lib/redis-anchor.js';
 import { summarize } from '../lib/stats.js';
@@ -231,12 +231,7 @@ const LATENCY_NAMES: Record<LatencySubject, string> = {
 function latencyComparisons(latency: readonly ClientLatencyResult[]): Comparison[] {
   const has = (subject: LatencySubject) => latency.some((r) => r.subjects[subject] !== undefined);
   if (!has('ioredis')) return [];
-  const row = (
-    subject: LatencySubject,
-    anchor: LatencySubject,
-    quantile: 'p50' | 'p99',
-    target?: Comparison['target'],
-  ) =>
+  const row = (subject: LatencySubject, anchor: LatencySubject, quantile: 'p50' | 'p99', target?: Target) =>
     compare({
       group: 'client',
       metric: `sequential get ${quantile}, interleaved`,
@@ -245,7 +240,7 @@ function latencyComparisons(latency: readonly ClientLatencyResult[]): Comparison
       anchor: LATENCY_NAMES[anchor],
       subjectValue: latencyOf(latency, subject, (l) => (quantile === 'p50' ? l.p50Us : l.p99Us)),
       anchorValue: latencyOf(latency, anchor, (l) => (quantile === 'p50' ? l.p50Us : l.p99Us)),
-      ...(target === undefined || target === null ? {} : { target }),
+      ...(target === undefined ? {} : { target }),
     });
   const out = [row('shoal', 'ioredis', 'p50'), row('shoal', 'ioredis', 'p99', { on: 'ratio', op: '<=', value: 1 })];
   for (const floor of ['ws-floor', 'tcp-floor'] as const) {

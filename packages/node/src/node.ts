@@ -523,9 +523,9 @@ export class ShoalNode extends EventEmitter<NodeEventMap> {
     // One wait at a time: a pass run after the last change covers every change before it.
     if (this.tableVersion > 1 && !this.excludeSelf && !this.antiEntropyAfterMove) {
       this.antiEntropyAfterMove = true;
-      void this.rebalancer.settled(ANTI_ENTROPY_AFTER_MOVE_MAX_WAIT_MS).then((settled) => {
+      void this.rebalancer.settled(ANTI_ENTROPY_AFTER_MOVE_MAX_WAIT_MS).then(() => {
         this.antiEntropyAfterMove = false;
-        if (!settled && this.rebalancer.isClosed) return;
+        if (this.rebalancer.isClosed) return;
         const timer = setTimeout(() => this.antiEntropy.runOnce().catch(() => {}), 250);
         timer.unref();
       });
